@@ -1,0 +1,4 @@
+// OptimusKit re-exports the library modules, so `import OptimusKit` gives the whole toolkit.
+@_exported import Objectives
+@_exported import OptimusNumerics
+@_exported import Optimizers

@@ -1,0 +1,168 @@
+import ArgumentParser
+import Foundation
+import OptimusKit
+
+/// `optimus minimize`: minimizes one benchmark function with one optimizer.
+struct Minimize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Minimize a benchmark function with one optimizer.",
+        discussion: """
+            The start is uniform in the function's domain from --seed, or read from --x0 FILE (a JSON array or \
+            whitespace/comma-separated numbers). Optimizers: \(OptimizerCatalog.classicalNames.joined(separator: ", ")).
+            """)
+
+    @Option(help: "Benchmark function (see `optimus functions`).")
+    var function: String
+
+    @Option(help: "Number of variables d (≥ 2).")
+    var dimension: Int
+
+    @Option(help: "Optimizer: \(OptimizerCatalog.classicalNames.joined(separator: ", ")).")
+    var optimizer: String
+
+    @Option(help: "Checkpoint of a learned optimizer (safetensors).")
+    var checkpoint: String?
+
+    @Option(help: "Maximum number of iterations.")
+    var iterations: Int = 1000
+
+    @Option(help: "Maximum number of objective evaluations (default: no limit).")
+    var evaluations: Int?
+
+    @Option(help: "Wall-clock limit in seconds (default: none).")
+    var timeLimit: Double?
+
+    @Option(help: "Stop when ‖∇f‖∞ ≤ this (0 disables).")
+    var gradientTolerance: Double = 1e-8
+
+    @Option(help: "Seed of the random start (and of anything else random).")
+    var seed: UInt64 = 0
+
+    @Option(help: "Learning rate of gd, momentum and adam (default 1e-3).")
+    var learningRate: Double?
+
+    @Option(help: "Line search of bfgs and lbfgs: strong-wolfe or backtracking.")
+    var lineSearch: String = "strong-wolfe"
+
+    @Option(name: .customLong("x0"), help: "File with the starting point (JSON array or numbers).")
+    var x0Path: String?
+
+    @Flag(help: "Apply the paper's stopping rule (N = 5, β = 1, ε = 0).")
+    var stoppingRule = false
+
+    @Flag(help: "Include the per-iteration trace in the JSON output.")
+    var trace = false
+
+    @Flag(help: "Print one JSON object on standard output.")
+    var json = false
+
+    func validate() throws {
+        guard let f = BenchmarkFunction(name: function) else {
+            throw ValidationError(ObjectiveError.unknownFunction(function).description)
+        }
+        guard f.isValid(dimension: dimension), dimension <= BenchmarkObjective.maximumDimension else {
+            throw ValidationError(ObjectiveError.invalidDimension(function: f, dimension: dimension).description)
+        }
+        let known = OptimizerCatalog.classicalNames + ["adafactor-mlp", "optimus"]
+        guard known.contains(optimizer.lowercased()) else {
+            throw ValidationError(OptimizationError.unknownOptimizer(optimizer, valid: known).description)
+        }
+        if optimizer.lowercased() == "bfgs" && dimension > 16_384 {
+            throw ValidationError("dimension: \(dimension) is too large for bfgs (a dense \(dimension)×\(dimension) "
+                + "matrix); use at most 16384, or lbfgs")
+        }
+        guard iterations >= 0 else { throw ValidationError("iterations: \(iterations) must be ≥ 0") }
+        if let e = evaluations, e < 1 { throw ValidationError("evaluations: \(e) must be ≥ 1") }
+        if let t = timeLimit, !(t > 0 && t.isFinite) { throw ValidationError("time-limit: \(t) must be > 0 seconds") }
+        guard gradientTolerance >= 0 && gradientTolerance.isFinite else {
+            throw ValidationError("gradient-tolerance: \(gradientTolerance) must be a finite number ≥ 0")
+        }
+        if let lr = learningRate {
+            guard lr > 0 && lr.isFinite else { throw ValidationError("learning-rate: \(lr) must be a finite number > 0") }
+            guard OptimizerCatalog.takesLearningRate(optimizer) else {
+                throw ValidationError("learning-rate: \(optimizer) takes no learning rate (it uses a line search)")
+            }
+        }
+        guard ["strong-wolfe", "backtracking"].contains(lineSearch) else {
+            throw ValidationError("line-search: '\(lineSearch)' is not valid; use strong-wolfe or backtracking")
+        }
+        if ["adafactor-mlp", "optimus"].contains(optimizer.lowercased()) {
+            throw ValidationError("optimizer: '\(optimizer)' (learned optimizers) is not available in this build yet; "
+                + "use one of \(OptimizerCatalog.classicalNames.joined(separator: ", "))")
+        }
+    }
+
+    struct Output: Encodable {
+        var function: String
+        var dimension: Int
+        var optimizer: String
+        var seed: UInt64
+        var start: String
+        var initialValue: Double
+        var finalValue: Double
+        var bestValue: Double
+        var fStar: Double
+        var iterations: Int
+        var functionEvaluations: Int
+        var gradientEvaluations: Int
+        var termination: String
+        var seconds: Double
+        var learningRate: Double?
+        var lineSearch: String?
+        var x: [Double]
+        var trace: [TraceEntry]?
+    }
+
+    func run() throws {
+        let objective: BenchmarkObjective
+        do { objective = try BenchmarkObjective(name: function, dimension: dimension) } catch {
+            throw failure(error.description, code: ExitStatus.usage)
+        }
+        var x0: [Double]
+        if let path = x0Path {
+            x0 = try readPoint(path: path, field: "x0")
+            guard x0.count == dimension else {
+                throw failure("x0: '\(path)' has \(x0.count) values, expected \(dimension) (the dimension)",
+                              code: ExitStatus.dataError)
+            }
+            guard x0.allSatisfy(\.isFinite) else {
+                throw failure("x0: '\(path)' contains NaN or an infinite value", code: ExitStatus.dataError)
+            }
+        } else {
+            var generator = Xoshiro256StarStar(seed: seed)
+            x0 = objective.randomStart(using: &generator)
+        }
+        let search: LineSearchMethod = lineSearch == "backtracking" ? .backtracking : .strongWolfe
+        let chosen: any Optimizer
+        do {
+            chosen = try OptimizerCatalog.classical(named: optimizer, learningRate: learningRate, lineSearch: search)
+        } catch {
+            throw failure(error.description, code: ExitStatus.usage)
+        }
+        let options = MinimizationOptions(
+            maxIterations: iterations, maxEvaluations: evaluations, timeLimit: timeLimit,
+            gradientTolerance: gradientTolerance, stoppingRule: stoppingRule ? .paper : nil, recordTrace: trace)
+        let result: MinimizationResult
+        do { result = try minimize(objective, from: x0, using: chosen, options: options) } catch {
+            throw failure(error.description, code: ExitStatus.usage)
+        }
+        let takesRate = OptimizerCatalog.takesLearningRate(optimizer)
+        let output = Output(
+            function: objective.function.rawValue, dimension: dimension, optimizer: result.optimizer, seed: seed,
+            start: x0Path.map { "file:\($0)" } ?? "uniform-domain",
+            initialValue: result.initialValue, finalValue: result.finalValue, bestValue: result.value,
+            fStar: objective.fStar, iterations: result.iterations,
+            functionEvaluations: result.functionEvaluations, gradientEvaluations: result.gradientEvaluations,
+            termination: result.termination.rawValue, seconds: result.seconds,
+            learningRate: takesRate ? (learningRate ?? 1e-3) : nil, lineSearch: takesRate ? nil : lineSearch,
+            x: result.x, trace: result.trace)
+        if json {
+            try printJSON(output)
+        } else {
+            print("\(objective.function.displayName), d = \(dimension), start seed \(seed)")
+            print(result.fullReport)
+            print("f*                   \(fmt(objective.fStar))")
+            print("Best f − f*          \(fmt(result.value - objective.fStar))")
+        }
+    }
+}
