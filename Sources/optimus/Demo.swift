@@ -25,13 +25,13 @@ struct Demo: ParsableCommand {
     var json = false
 
     func parsedProblems() throws -> [BenchmarkObjective] {
-        try problems.split(separator: ",").map { item in
-            let parts = item.split(separator: ":")
+        try problems.split(separator: ",").map { (item: Substring) throws -> BenchmarkObjective in
+            let parts: [Substring] = item.split(separator: ":")
             guard parts.count == 2, let d = Int(parts[1]) else {
                 throw ValidationError("problems: '\(item)' must be name:dimension, e.g. rosenbrock:10")
             }
             do { return try BenchmarkObjective(name: String(parts[0]), dimension: d) } catch {
-                throw ValidationError("problems: \(error.description)")
+                throw ValidationError("problems: \(error)")
             }
         }
     }
