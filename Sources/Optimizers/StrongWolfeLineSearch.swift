@@ -5,7 +5,10 @@
 ///     |φ'(α)| ≤ c₂·|φ'(0)|               (curvature)
 ///
 /// Bracketing extrapolates the step by `expansion` until φ rises or φ' turns non-negative; zoom then shrinks the
-/// bracket with safeguarded cubic interpolation (bisection when the cubic is unusable or falls within 10 % of an end).
+/// bracket with safeguarded cubic interpolation: the cubic's minimizer is used when it lies inside the bracket (at
+/// least 1 % of the width from either end), and bisection is used instead when it does not, or when the bracket has
+/// not shrunk to 2/3 of its width over the last two trials (the safeguard of Moré & Thuente 1994), so convergence is
+/// superlinear near the minimizer and at worst linear.
 /// A trial where f is not finite counts as "too far": the bracket closes on it and zoom bisects.
 ///
 /// If the budget `maxEvaluations` runs out, or the bracket shrinks below floating-point resolution, the search
@@ -41,6 +44,8 @@ public struct StrongWolfeLineSearch: LineSearch, Equatable, Codable {
         var high: (step: Double, phi: Double, dphi: Double) = (0, 0, 0)
         /// The best step with sufficient decrease seen so far (0 if none).
         var bestSufficient: (step: Double, phi: Double) = (0, .infinity)
+        /// Bracket widths after the last two zoom trials (for the bisection safeguard).
+        var widths: (Double, Double) = (.infinity, .infinity)
         public var bestSufficientStep: Double? { bestSufficient.step > 0 ? bestSufficient.step : nil }
     }
 
@@ -81,15 +86,18 @@ public struct StrongWolfeLineSearch: LineSearch, Equatable, Codable {
         if s.evaluations >= maxEvaluations { return fallback(s) }
         let width = abs(s.high.step - s.low.step)
         if width <= 1e-15 * max(s.low.step, s.high.step) { return fallback(s) }
-        s.step = zoomTrial(s)
+        let stalled = width > (2.0 / 3.0) * s.widths.0
+        s.widths = (s.widths.1, width)
+        s.step = stalled ? 0.5 * (s.low.step + s.high.step) : zoomTrial(s)
         return .evaluate
     }
 
-    /// The next trial inside the bracket: the cubic interpolant's minimizer, safeguarded to the middle 80 %.
+    /// The next trial inside the bracket: the cubic interpolant's minimizer if it lies at least 1 % of the width
+    /// inside, else the midpoint.
     private func zoomTrial(_ s: State) -> Double {
         let (lo, hi) = (s.low, s.high)
         let a = min(lo.step, hi.step), b = max(lo.step, hi.step)
-        let margin = 0.1 * (b - a)
+        let margin = 0.01 * (b - a)
         if hi.phi.isFinite, let t = cubicMinimizer(lo.step, lo.phi, lo.dphi, hi.step, hi.phi, hi.dphi),
            t >= a + margin, t <= b - margin {
             return t

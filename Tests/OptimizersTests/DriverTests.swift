@@ -152,7 +152,8 @@ import Testing
         for _ in 0..<4 {
             let s = generator.uniform(-1, 1, count: n)
             let y = spd.gradient(at: s)  // y = A s for a quadratic: curvature always positive
-            #expect(model.update(step: s, gradientChange: y))
+            let accepted = model.update(step: s, gradientChange: y)
+            #expect(accepted)
             pairs.append((s, y))
         }
         let last = pairs.last!
