@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "OptimusNumerics", targets: ["OptimusNumerics"]),
         .library(name: "Objectives", targets: ["Objectives"]),
         .library(name: "Optimizers", targets: ["Optimizers"]),
+        .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
+        .library(name: "LearnedOptimizers", targets: ["LearnedOptimizers"]),
         .executable(name: "optimus", targets: ["optimus"]),
     ],
     dependencies: [
@@ -23,7 +25,12 @@ let package = Package(
         .target(name: "OptimusNumerics", dependencies: ["COpenBLAS"]),
         .target(name: "Objectives", dependencies: ["OptimusNumerics"]),
         .target(name: "Optimizers", dependencies: ["OptimusNumerics", "Objectives"]),
-        .target(name: "OptimusKit", dependencies: ["OptimusNumerics", "Objectives", "Optimizers"]),
+        .target(name: "NeuralNetworks", dependencies: ["OptimusNumerics"]),
+        .target(name: "LearnedOptimizers", dependencies: ["OptimusNumerics", "Optimizers", "NeuralNetworks"]),
+        .target(
+            name: "OptimusKit",
+            dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "NeuralNetworks", "LearnedOptimizers"]
+        ),
         .executableTarget(
             name: "optimus",
             dependencies: [
@@ -41,6 +48,11 @@ let package = Package(
             name: "OptimizersTests",
             dependencies: ["Optimizers", "Objectives", "OptimusNumerics"],
             resources: [.copy("Resources")]
+        ),
+        .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "OptimusNumerics"]),
+        .testTarget(
+            name: "LearnedOptimizersTests",
+            dependencies: ["LearnedOptimizers", "NeuralNetworks", "Optimizers", "Objectives", "OptimusNumerics"]
         ),
         .testTarget(name: "CLITests", dependencies: ["optimus", "OptimusKit"]),
     ],

@@ -2,3 +2,5 @@
 @_exported import Objectives
 @_exported import OptimusNumerics
 @_exported import Optimizers
+@_exported import LearnedOptimizers
+@_exported import NeuralNetworks

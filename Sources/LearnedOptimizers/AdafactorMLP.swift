@@ -1,0 +1,120 @@
+import NeuralNetworks
+import Optimizers
+
+/// The Adafactor-MLP learned optimizer (Metz et al. 2022, "Practical tradeoffs between memory, compute, and
+/// performance in learned optimizers"), the paper's learned baseline.
+///
+/// Per coordinate, an MLP maps the 39 ``AdafactorFeatures`` to a direction d and a magnitude a; the step is
+///
+///     Δ = d·exp(expMult·a)·stepMult,   x ← x − Δ,
+///
+/// with expMult = stepMult = 1e−3 (`shared/specs/adafactor-mlp-and-pes.md` §1.9). θ holds the 7 decay offsets
+/// (`decays`, shape [7]: momentum ×3, RMS, Adafactor ×3) and the MLP weights (`mlp.l.weight` [in, out],
+/// `mlp.l.bias`).
+public struct AdafactorMLP: LearnedOptimizer {
+    public static let kind = "adafactor-mlp"
+
+    /// Architecture hyperparameters.
+    public struct Configuration: Codable, Sendable, Equatable {
+        /// Width of each hidden layer.
+        public var hiddenSize: Int
+        /// Number of hidden layers.
+        public var hiddenLayers: Int
+        /// Multiplier of the magnitude output inside exp. Default 1e−3.
+        public var expMult: Double
+        /// Global step scale. Default 1e−3.
+        public var stepMult: Double
+
+        public init(hiddenSize: Int, hiddenLayers: Int, expMult: Double = 1e-3, stepMult: Double = 1e-3) {
+            self.hiddenSize = hiddenSize
+            self.hiddenLayers = hiddenLayers
+            self.expMult = expMult
+            self.stepMult = stepMult
+        }
+
+        /// learned_optimization's default: 2 hidden layers of 4 (197 meta-parameters).
+        public static let reference = Configuration(hiddenSize: 4, hiddenLayers: 2)
+        /// The paper's Table 4 setting: 4 hidden layers of 128.
+        public static let paper = Configuration(hiddenSize: 128, hiddenLayers: 4)
+    }
+
+    public let configuration: Configuration
+    public let layout: ParameterLayout
+    /// The decay offsets φ, shape [7].
+    public let decays: TensorSpec
+    /// The per-coordinate MLP, 39 → hidden… → 2.
+    public let mlp: MLP
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+        var layout = ParameterLayout()
+        decays = layout.add("decays", shape: [7])
+        mlp = MLP("mlp", sizes: [AdafactorFeatures.count]
+                    + Array(repeating: configuration.hiddenSize, count: configuration.hiddenLayers) + [2],
+                  layout: &layout)
+        self.layout = layout
+    }
+
+    public func initialParameters(seed: UInt64) -> [Float] { Initialization.standard(layout, seed: seed) }
+
+    public func optimizer(theta: [Float], horizon: Int? = nil) -> AdafactorMLPOptimizer {
+        precondition(theta.count == layout.count, "θ has \(theta.count) values, the layout \(layout.count)")
+        return AdafactorMLPOptimizer(model: self, theta: theta, horizon: horizon)
+    }
+}
+
+/// An ``AdafactorMLP`` with fixed meta-parameters, as an ordinary optimizer.
+public struct AdafactorMLPOptimizer: Optimizer {
+    public var name: String { "adafactor-mlp" }
+    public let model: AdafactorMLP
+    public let theta: [Float]
+    public let horizon: Int?
+    let decays: AdafactorFeatures.Decays
+
+    init(model: AdafactorMLP, theta: [Float], horizon: Int?) {
+        self.model = model
+        self.theta = theta
+        self.horizon = horizon
+        decays = AdafactorFeatures.Decays(offsets: theta[model.decays.offset..<(model.decays.offset + 7)])
+    }
+
+    public struct State: OptimizerState {
+        public internal(set) var point: [Double]
+        public internal(set) var iterate: [Double]
+        public internal(set) var iterateValue: Double = .nan
+        public internal(set) var iterateGradient: [Double] = []
+        /// The accumulators.
+        public internal(set) var features: AdafactorFeatures.State
+    }
+
+    public func makeState(start x0: [Double]) -> State {
+        State(point: x0, iterate: x0, features: AdafactorFeatures.State(count: x0.count))
+    }
+
+    /// The step Δ for features of N coordinates (Δ = d·exp(expMult·a)·stepMult).
+    func step(features: [Float], count n: Int) -> [Double] {
+        let out = theta.withUnsafeBufferPointer { mlp.forward(features, rows: n, parameters: $0.baseAddress!) }
+        let c = model.configuration
+        return (0..<n).map { i in Double(out[2 * i]) * libmExp(c.expMult * Double(out[2 * i + 1])) * c.stepMult }
+    }
+
+    var mlp: MLP { model.mlp }
+
+    public func update(_ s: inout State, value: Double, gradient g: [Double]) -> OptimizerEvent {
+        guard value.isFinite else { return .stopped(.nonFiniteObjective) }
+        s.iterate = s.point
+        s.iterateValue = value
+        s.iterateGradient = g
+        let features = AdafactorFeatures.update(&s.features, parameters: s.iterate, gradient: g, decays: decays)
+        let delta = step(features: features, count: g.count)
+        s.point = zip(s.iterate, delta).map { $0 - $1 }
+        return .accepted
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+@inline(__always) func libmExp(_ x: Double) -> Double { exp(x) }

@@ -1,0 +1,32 @@
+import NeuralNetworks
+import Optimizers
+
+/// A learned optimizer: an architecture whose meta-parameters θ (one flat `[Float]` with named tensors) turn into an
+/// ordinary ``Optimizers/Optimizer``.
+///
+/// Everything downstream (the `minimize` driver, evaluation, the server, PES) treats the result like BFGS. The
+/// optimizer's state is a value type, so copying it forks a run (antithetic PES pairs).
+public protocol LearnedOptimizer: Sendable {
+    /// The optimizer θ turns into.
+    associatedtype Stepper: Optimizer
+    /// Configuration (architecture hyperparameters), stored in checkpoints.
+    associatedtype Configuration: Codable & Sendable & Equatable
+
+    /// The model kind written to checkpoints (`"adafactor-mlp"`, `"optimus"`).
+    static var kind: String { get }
+    /// The architecture's hyperparameters.
+    var configuration: Configuration { get }
+    /// Names, shapes and offsets of θ.
+    var layout: ParameterLayout { get }
+    /// Builds the architecture for a configuration.
+    init(configuration: Configuration)
+    /// Initial θ drawn from `seed`.
+    func initialParameters(seed: UInt64) -> [Float]
+    /// The optimizer with meta-parameters θ for runs of `horizon` steps (recorded, not used as a feature).
+    func optimizer(theta: [Float], horizon: Int?) -> Stepper
+}
+
+extension LearnedOptimizer {
+    /// Number of meta-parameters.
+    public var parameterCount: Int { layout.count }
+}

@@ -1,0 +1,145 @@
+import NeuralNetworks
+import OptimusNumerics
+import Optimizers
+
+/// Optimus (Gärtner et al., CVPR 2023): a per-parameter MLP proposes a step s, and Transformer encoders over the
+/// parameter dimensions predict rank-one updates to a BFGS-like preconditioner B; the update is Δx = B·s.
+///
+/// Per step k, with the 39 ``AdafactorFeatures`` z_n of every coordinate n:
+///
+///     (d_n, α_n) = MLP(z_n),              s_n = λa·exp(λb·α_n)·d_n           (λa = λb = 0.1)
+///     E⁰ = z·W_in + b_in,  Eˡ = Encoderˡ(Eˡ⁻¹),  u_l = Eˡ·M_l + c_l ∈ ℝᴺ    (l = 1…L)
+///     B̃ = B + Σ_l u_l u_lᵀ,   B ← B̃ / ‖B̃‖,   B⁰ = I
+///     x ← x − B·s
+///
+/// No positional encoding is used, so the step is permutation-equivariant in the coordinates, and one θ serves every
+/// dimension. B stays symmetric positive semi-definite: it starts at I, gains only outer products and is divided by
+/// a positive number. The choices the paper leaves open (norm, heads, feed-forward width, layer-norm placement,
+/// initialization) are listed with their reasons in the article "Optimus architecture choices".
+///
+/// Variants (the paper's Table 4): ``Variant/noState`` rebuilds B from I every step; ``Variant/noStructure`` drops
+/// B and lets the Transformer map [z, s] to Δx directly.
+public struct Optimus: LearnedOptimizer {
+    public static let kind = "optimus"
+
+    /// Which model of Table 4.
+    public enum Variant: String, Codable, Sendable {
+        /// The full model.
+        case full
+        /// B rebuilt from the identity every step (no memory across steps).
+        case noState
+        /// No preconditioner: Δx_n = s_n + λa·v_n, with v the output of a head on the last encoder layer, whose
+        /// input is [z_n, s_n].
+        case noStructure
+    }
+
+    /// How B̃ is normalized.
+    public enum Norm: String, Codable, Sendable {
+        /// The spectral norm (largest eigenvalue of the PSD B̃), by warm-started power iteration: B⁰ = I has norm 1,
+        /// so an untouched B leaves s unchanged at every dimension.
+        case spectral
+        /// The Frobenius norm: cheaper, but ‖I‖_F = √N shrinks the step by √N, so it does not transfer across N.
+        case frobenius
+    }
+
+    /// Architecture hyperparameters.
+    public struct Configuration: Codable, Sendable, Equatable {
+        public var variant: Variant
+        /// Width of the per-parameter MLP's hidden layers. Paper: 128.
+        public var mlpHiddenSize: Int
+        /// Number of hidden layers of the per-parameter MLP. Paper: 4.
+        public var mlpHiddenLayers: Int
+        /// Transformer width d. Paper: 128.
+        public var modelWidth: Int
+        /// Number of encoder layers L (= rank-one updates per step). Paper: 3.
+        public var encoderLayers: Int
+        /// Attention heads. Not in the paper; 4 (head width 32).
+        public var heads: Int
+        /// Feed-forward width. Not in the paper; 4·d = 512, the Transformer default.
+        public var feedForwardWidth: Int
+        /// λa. Paper: 0.1.
+        public var lambdaA: Double
+        /// λb. Paper: 0.1.
+        public var lambdaB: Double
+        /// Normalization of B̃.
+        public var norm: Norm
+        /// Power iterations per step for the spectral norm (warm-started from the previous step's vector).
+        public var powerIterations: Int
+
+        public init(
+            variant: Variant = .full, mlpHiddenSize: Int = 128, mlpHiddenLayers: Int = 4, modelWidth: Int = 128,
+            encoderLayers: Int = 3, heads: Int = 4, feedForwardWidth: Int = 512, lambdaA: Double = 0.1,
+            lambdaB: Double = 0.1, norm: Norm = .spectral, powerIterations: Int = 8
+        ) {
+            self.variant = variant
+            self.mlpHiddenSize = mlpHiddenSize
+            self.mlpHiddenLayers = mlpHiddenLayers
+            self.modelWidth = modelWidth
+            self.encoderLayers = encoderLayers
+            self.heads = heads
+            self.feedForwardWidth = feedForwardWidth
+            self.lambdaA = lambdaA
+            self.lambdaB = lambdaB
+            self.norm = norm
+            self.powerIterations = powerIterations
+        }
+
+        /// The paper's model.
+        public static let paper = Configuration()
+        /// A small model for tests and quick experiments (width 32, 2 layers, MLP 32×2).
+        public static let small = Configuration(mlpHiddenSize: 32, mlpHiddenLayers: 2, modelWidth: 32,
+                                                encoderLayers: 2, heads: 2, feedForwardWidth: 64)
+    }
+
+    public let configuration: Configuration
+    public let layout: ParameterLayout
+    public let decays: TensorSpec
+    public let stepMLP: MLP
+    public let inputProjection: Dense
+    public let encoders: [TransformerEncoderLayer]
+    /// M_l (full, noState: one per layer) or the single Δx head (noStructure).
+    public let heads: [Dense]
+
+    public init(configuration c: Configuration) {
+        configuration = c
+        var layout = ParameterLayout()
+        decays = layout.add("decays", shape: [7])
+        stepMLP = MLP("step_mlp", sizes: [AdafactorFeatures.count]
+                        + Array(repeating: c.mlpHiddenSize, count: c.mlpHiddenLayers) + [2], layout: &layout)
+        let inputs = AdafactorFeatures.count + (c.variant == .noStructure ? 1 : 0)
+        inputProjection = Dense("input", inputs: inputs, outputs: c.modelWidth, layout: &layout)
+        encoders = (0..<c.encoderLayers).map {
+            TransformerEncoderLayer("encoder.\($0)", width: c.modelWidth, heads: c.heads,
+                                    feedForwardWidth: c.feedForwardWidth, layout: &layout)
+        }
+        if c.variant == .noStructure {
+            heads = [Dense("delta_head", inputs: c.modelWidth, outputs: 1, layout: &layout)]
+        } else {
+            heads = (0..<c.encoderLayers).map { Dense("rank_one.\($0)", inputs: c.modelWidth, outputs: 1, layout: &layout) }
+        }
+        self.layout = layout
+    }
+
+    /// Truncated-normal weights with σ = 1/√fan_in, except the rank-one heads (σ = 0.1/√d, so an untrained B starts
+    /// near I) and the Δx head of ``Variant/noStructure`` (same).
+    public func initialParameters(seed: UInt64) -> [Float] {
+        Initialization.standard(layout, seed: seed, gains: ["rank_one.": 0.1, "delta_head.": 0.1])
+    }
+
+    public func optimizer(theta: [Float], horizon: Int? = nil) -> OptimusOptimizer {
+        precondition(theta.count == layout.count, "θ has \(theta.count) values, the layout \(layout.count)")
+        return OptimusOptimizer(model: self, theta: theta, horizon: horizon)
+    }
+
+    /// Multiply-add FLOPs of one step at dimension n (matrix products, the B update and B·s).
+    public func flops(dimension n: Int) -> Int {
+        let d = configuration.modelWidth
+        var total = n * stepMLP.flopsPerRow + 2 * n * inputProjection.inputs * d
+        total += encoders.reduce(0) { $0 + $1.flops(rows: n) } + heads.count * 2 * n * d
+        if configuration.variant != .noStructure {
+            total += heads.count * 2 * n * n + 2 * n * n  // rank-one updates, B·s
+            if configuration.norm == .spectral { total += configuration.powerIterations * 2 * n * n }
+        }
+        return total
+    }
+}

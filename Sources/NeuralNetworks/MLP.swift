@@ -1,0 +1,38 @@
+/// A multilayer perceptron applied to every row: Dense → activation → … → Dense (no activation on the output).
+public struct MLP: Sendable, Equatable {
+    public let layers: [Dense]
+    public let activation: Activation
+
+    /// `sizes = [inputs, hidden…, outputs]`; layers are named `name.0`, `name.1`, ….
+    public init(_ name: String, sizes: [Int], activation: Activation = .relu, layout: inout ParameterLayout) {
+        precondition(sizes.count >= 2, "MLP needs at least an input and an output size")
+        var layers: [Dense] = []
+        for l in 0..<(sizes.count - 1) {
+            layers.append(Dense("\(name).\(l)", inputs: sizes[l], outputs: sizes[l + 1], layout: &layout))
+        }
+        self.layers = layers
+        self.activation = activation
+    }
+
+    public var inputs: Int { layers[0].inputs }
+    public var outputs: Int { layers[layers.count - 1].outputs }
+
+    /// y[rows × outputs] for x[rows × inputs]. FLOPs: 2·rows·Σ inᵢ·outᵢ.
+    public func forward(_ x: [Float], rows: Int, parameters: UnsafePointer<Float>) -> [Float] {
+        var current = x
+        for (l, layer) in layers.enumerated() {
+            var next = [Float](repeating: 0, count: rows * layer.outputs)
+            current.withUnsafeBufferPointer { c in
+                next.withUnsafeMutableBufferPointer { n in
+                    layer.forward(c.baseAddress!, rows: rows, parameters: parameters, into: n.baseAddress!)
+                    if l < layers.count - 1 { activation.apply(n.baseAddress!, count: n.count) }
+                }
+            }
+            current = next
+        }
+        return current
+    }
+
+    /// Multiply-adds per row.
+    public var flopsPerRow: Int { layers.reduce(0) { $0 + 2 * $1.inputs * $1.outputs } }
+}
