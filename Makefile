@@ -17,7 +17,12 @@ demo: release
 build: deps
 	$(SWIFT) build --build-tests
 
+PYTHON ?= python3
+
 test: build
+	$(PYTHON) -m pip install -q --disable-pip-version-check -r tests/python/requirements.txt 2>/dev/null \
+	  || $(PYTHON) -m pip install -q --disable-pip-version-check --root-user-action=ignore -r tests/python/requirements.txt
+	$(PYTHON) -m pytest -q tests/python
 	$(SWIFT) test --skip-build
 
 # Benchmarks live in their own package so the library's build never pays for them.

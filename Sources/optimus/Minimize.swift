@@ -23,6 +23,9 @@ struct Minimize: ParsableCommand {
     @Option(help: "Checkpoint of a learned optimizer (safetensors).")
     var checkpoint: String?
 
+    @Option(help: "Preset of an untrained learned optimizer (when no --checkpoint): adafactor-mlp reference|paper, optimus paper|small.")
+    var preset: String?
+
     @Option(help: "Maximum number of iterations.")
     var iterations: Int = 1000
 
@@ -63,7 +66,7 @@ struct Minimize: ParsableCommand {
         guard f.isValid(dimension: dimension), dimension <= BenchmarkObjective.maximumDimension else {
             throw ValidationError(ObjectiveError.invalidDimension(function: f, dimension: dimension).description)
         }
-        let known = OptimizerCatalog.classicalNames + ["adafactor-mlp", "optimus"]
+        let known = OptimizerCatalog.classicalNames + LearnedOptimizerCatalog.names
         guard known.contains(optimizer.lowercased()) else {
             throw ValidationError(OptimizationError.unknownOptimizer(optimizer, valid: known).description)
         }
@@ -86,9 +89,16 @@ struct Minimize: ParsableCommand {
         guard ["strong-wolfe", "backtracking"].contains(lineSearch) else {
             throw ValidationError("line-search: '\(lineSearch)' is not valid; use strong-wolfe or backtracking")
         }
-        if ["adafactor-mlp", "optimus"].contains(optimizer.lowercased()) {
-            throw ValidationError("optimizer: '\(optimizer)' (learned optimizers) is not available in this build yet; "
-                + "use one of \(OptimizerCatalog.classicalNames.joined(separator: ", "))")
+        let learned = LearnedOptimizerCatalog.names.contains(optimizer.lowercased())
+        if let p = preset {
+            guard learned else { throw ValidationError("preset: only learned optimizers take a preset") }
+            guard LearnedOptimizerCatalog.presets(for: optimizer.lowercased()).contains(p) else {
+                throw ValidationError("preset: '\(p)' is not valid for \(optimizer); valid: "
+                    + LearnedOptimizerCatalog.presets(for: optimizer.lowercased()).joined(separator: ", "))
+            }
+        }
+        if checkpoint != nil && !learned {
+            throw ValidationError("checkpoint: only learned optimizers (\(LearnedOptimizerCatalog.names.joined(separator: ", "))) take a checkpoint")
         }
     }
 
@@ -134,10 +144,15 @@ struct Minimize: ParsableCommand {
         }
         let search: LineSearchMethod = lineSearch == "backtracking" ? .backtracking : .strongWolfe
         let chosen: any Optimizer
-        do {
-            chosen = try OptimizerCatalog.classical(named: optimizer, learningRate: learningRate, lineSearch: search)
-        } catch {
-            throw failure(error.description, code: ExitStatus.usage)
+        if LearnedOptimizerCatalog.names.contains(optimizer.lowercased()) {
+            chosen = try loadLearnedOptimizer(name: optimizer.lowercased(), checkpoint: checkpoint, preset: preset,
+                                              seed: seed)
+        } else {
+            do {
+                chosen = try OptimizerCatalog.classical(named: optimizer, learningRate: learningRate, lineSearch: search)
+            } catch {
+                throw failure(error.description, code: ExitStatus.usage)
+            }
         }
         let options = MinimizationOptions(
             maxIterations: iterations, maxEvaluations: evaluations, timeLimit: timeLimit,
@@ -154,7 +169,8 @@ struct Minimize: ParsableCommand {
             fStar: objective.fStar, iterations: result.iterations,
             functionEvaluations: result.functionEvaluations, gradientEvaluations: result.gradientEvaluations,
             termination: result.termination.rawValue, seconds: result.seconds,
-            learningRate: takesRate ? (learningRate ?? 1e-3) : nil, lineSearch: takesRate ? nil : lineSearch,
+            learningRate: takesRate ? (learningRate ?? 1e-3) : nil,
+            lineSearch: OptimizerCatalog.classicalNames.contains(optimizer.lowercased()) && !takesRate ? lineSearch : nil,
             x: result.x, trace: result.trace)
         if json {
             try printJSON(output)

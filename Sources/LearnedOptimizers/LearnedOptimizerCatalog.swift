@@ -1,0 +1,60 @@
+import Foundation
+import Optimizers
+
+/// Builds learned optimizers by name, preset and checkpoint, for the command line and the server.
+public enum LearnedOptimizerCatalog {
+    /// Command-line names of the learned optimizers.
+    public static let names = ["adafactor-mlp", "optimus", "optimus-no-state", "optimus-no-structure"]
+
+    /// Preset names per optimizer.
+    public static func presets(for name: String) -> [String] {
+        name == "adafactor-mlp" ? ["reference", "paper"] : ["paper", "small"]
+    }
+
+    /// An untrained checkpoint (θ from `seed`) of the named optimizer and preset; nil for an unknown combination.
+    public static func untrained(name: String, preset: String, seed: UInt64) -> Checkpoint? {
+        let provenance = ["source": "untrained initialization", "seed": String(seed), "preset": preset]
+        switch name {
+        case "adafactor-mlp":
+            let config: AdafactorMLP.Configuration
+            switch preset {
+            case "reference": config = .reference
+            case "paper": config = .paper
+            default: return nil
+            }
+            let model = AdafactorMLP(configuration: config)
+            return Checkpoint(model: model, parameters: model.initialParameters(seed: seed), provenance: provenance)
+        case "optimus", "optimus-no-state", "optimus-no-structure":
+            var config: Optimus.Configuration
+            switch preset {
+            case "paper": config = .paper
+            case "small": config = .small
+            default: return nil
+            }
+            config.variant = name == "optimus" ? .full : (name == "optimus-no-state" ? .noState : .noStructure)
+            let model = Optimus(configuration: config)
+            return Checkpoint(model: model, parameters: model.initialParameters(seed: seed), provenance: provenance)
+        default:
+            return nil
+        }
+    }
+
+    /// The optimizer stored in a checkpoint (any kind), validated against its own configuration.
+    public static func optimizer(from checkpoint: Checkpoint, horizon: Int? = nil) throws(CheckpointError)
+        -> any Optimizer
+    {
+        switch checkpoint.kind {
+        case AdafactorMLP.kind:
+            let model = try checkpoint.model(AdafactorMLP.self)
+            return model.optimizer(theta: try checkpoint.parameters(for: model), horizon: horizon)
+        case Optimus.kind:
+            let model = try checkpoint.model(Optimus.self)
+            return model.optimizer(theta: try checkpoint.parameters(for: model), horizon: horizon)
+        default:
+            throw .unsupported("kind \(checkpoint.kind); known kinds: \(AdafactorMLP.kind), \(Optimus.kind)")
+        }
+    }
+
+    /// The number of meta-parameters of a checkpoint's model.
+    public static func parameterCount(_ checkpoint: Checkpoint) -> Int { checkpoint.parameters.count }
+}
