@@ -32,6 +32,7 @@ bench: deps
 	mkdir -p .build
 	python3 scripts/scipy_bfgs_benchmark.py --dimensions 1000 --json .build/scipy-bfgs.json
 	Benchmarks/.build/release/optimus-bench --dimensions 1000 --scipy .build/scipy-bfgs.json
+	Benchmarks/.build/release/optimus-bench learned
 
 clean:
 	rm -rf .build Benchmarks/.build

@@ -7,7 +7,9 @@ extension Float {
     @inlinable @inline(__always)
     public static func expApprox(_ x: Float) -> Float {
         let c = Swift.min(Swift.max(x, -87.3), 88.3)
-        let n = (c * 1.442_695_04).rounded(.toNearestOrEven)
+        // Round to nearest by adding and subtracting 1.5·2²³; the integer then sits in the low mantissa bits of t.
+        let t = c * 1.442_695_04 + 12_582_912
+        let n = t - 12_582_912
         let r = c - n * 0.693_359_375 + n * 2.121_944_4e-4
         let r2 = r * r
         var p: Float = 1.987_569_15e-4
@@ -17,7 +19,7 @@ extension Float {
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_12e-1
         let e = p * r2 + r + 1
-        let scale = Float(bitPattern: UInt32(Int32(n) + 127) << 23)
+        let scale = Float(bitPattern: (t.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
         return e * scale
     }
 }

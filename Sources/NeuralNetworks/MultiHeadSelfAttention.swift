@@ -48,18 +48,34 @@ public struct MultiHeadSelfAttention: Sendable, Equatable {
 }
 
 /// Row-wise softmax in place, numerically stable (the row maximum is subtracted first).
+///
+/// At N = 1000 the softmax is 12·10⁶ exponentials per Optimus step, so each pass is written to vectorize: the
+/// exponential pass is a plain loop over the branch-free ``Swift/Float/expApprox(_:)`` (auto-vectorized), and the
+/// maximum and the sum use eight independent accumulators (a single running sum does not vectorize, because
+/// floating-point addition is not reassociated).
 @inlinable
 public func softmaxRows(_ m: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+    let blocks = columns / 8
     for r in 0..<rows {
         let row = m + r * columns
-        var mx = -Float.infinity
-        for j in 0..<columns { mx = max(mx, row[j]) }
-        var sum: Float = 0
-        for j in 0..<columns {
-            let e = Float.expApprox(row[j] - mx)
-            row[j] = e
-            sum += e
+        var m0 = -Float.infinity, m1 = m0, m2 = m0, m3 = m0, m4 = m0, m5 = m0, m6 = m0, m7 = m0
+        for k in 0..<blocks {
+            let b = row + 8 * k
+            m0 = max(m0, b[0]); m1 = max(m1, b[1]); m2 = max(m2, b[2]); m3 = max(m3, b[3])
+            m4 = max(m4, b[4]); m5 = max(m5, b[5]); m6 = max(m6, b[6]); m7 = max(m7, b[7])
         }
+        var mx = max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
+        for j in (8 * blocks)..<columns { mx = max(mx, row[j]) }
+        for j in 0..<columns { row[j] = Float.expApprox(row[j] - mx) }
+        var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+        var s4: Float = 0, s5: Float = 0, s6: Float = 0, s7: Float = 0
+        for k in 0..<blocks {
+            let b = row + 8 * k
+            s0 += b[0]; s1 += b[1]; s2 += b[2]; s3 += b[3]
+            s4 += b[4]; s5 += b[5]; s6 += b[6]; s7 += b[7]
+        }
+        var sum = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+        for j in (8 * blocks)..<columns { sum += row[j] }
         let inv = 1 / sum
         for j in 0..<columns { row[j] *= inv }
     }

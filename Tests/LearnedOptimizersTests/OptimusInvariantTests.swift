@@ -115,6 +115,7 @@ func randomInputs(_ n: Int, seed: UInt64) -> (x: [Double], g: [Double]) {
         #expect(AdafactorMLP(configuration: .reference).parameterCount == 197)
         #expect(AdafactorMLP(configuration: .paper).parameterCount == 7 + (39 * 128 + 128) + 3 * (128 * 128 + 128) + 258)
         let full = Optimus(configuration: .paper).parameterCount
+        #expect(full == 655_244)
         var noStructure = Optimus.Configuration.paper
         noStructure.variant = .noStructure
         // The paper's no-structure model has 387 = 3·(128 + 1) fewer parameters; ours drops the three rank-one heads

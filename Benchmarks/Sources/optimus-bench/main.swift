@@ -1,6 +1,8 @@
-// optimus-bench: seconds per iteration of BFGS and L-BFGS, side by side with scipy.
+// optimus-bench: seconds per iteration of BFGS and L-BFGS, side by side with scipy; per-step time of the learned
+// optimizers.
 //
 // Usage: optimus-bench [--dimensions 250,1000] [--iterations 100] [--repeats 3] [--seed 1] [--scipy FILE]
+//        optimus-bench learned [--dimensions 10,100,250,500,1000,2000] [--seconds 1]
 //
 // With --scipy FILE (the JSON written by scripts/scipy_bfgs_benchmark.py in the same run), the same problems are
 // timed from the same starting points and the table shows scipy's time per iteration divided by ours.
@@ -22,6 +24,12 @@ func argument(_ name: String) -> String? {
     let args = CommandLine.arguments
     guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
     return args[i + 1]
+}
+
+if CommandLine.arguments.dropFirst().first == "learned" {
+    let dims = (argument("--dimensions") ?? "10,100,250,500,1000,2000").split(separator: ",").compactMap { Int($0) }
+    benchmarkLearned(dimensions: dims, minimumSeconds: Double(argument("--seconds") ?? "1") ?? 1)
+    exit(0)
 }
 
 let dimensions = (argument("--dimensions") ?? "1000").split(separator: ",").compactMap { Int($0) }
