@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Optimizers", targets: ["Optimizers"]),
         .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
         .library(name: "LearnedOptimizers", targets: ["LearnedOptimizers"]),
+        .library(name: "OptimusServer", targets: ["OptimusServer"]),
         .executable(name: "optimus", targets: ["optimus"]),
     ],
     dependencies: [
@@ -27,9 +28,12 @@ let package = Package(
         .target(name: "Optimizers", dependencies: ["OptimusNumerics", "Objectives"]),
         .target(name: "NeuralNetworks", dependencies: ["OptimusNumerics"]),
         .target(name: "LearnedOptimizers", dependencies: ["OptimusNumerics", "Optimizers", "NeuralNetworks"]),
+        .target(name: "OptimusServer", dependencies: ["Optimizers", "LearnedOptimizers"]),
         .target(
             name: "OptimusKit",
-            dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "NeuralNetworks", "LearnedOptimizers"]
+            dependencies: [
+                "OptimusNumerics", "Objectives", "Optimizers", "NeuralNetworks", "LearnedOptimizers", "OptimusServer",
+            ]
         ),
         .executableTarget(
             name: "optimus",
@@ -54,6 +58,7 @@ let package = Package(
             name: "LearnedOptimizersTests",
             dependencies: ["LearnedOptimizers", "NeuralNetworks", "Optimizers", "Objectives", "OptimusNumerics"]
         ),
+        .testTarget(name: "OptimusServerTests", dependencies: ["OptimusServer", "Optimizers", "Objectives"]),
         .testTarget(name: "CLITests", dependencies: ["optimus", "OptimusKit"]),
     ],
     swiftLanguageModes: [.v6]

@@ -4,3 +4,4 @@
 @_exported import Optimizers
 @_exported import LearnedOptimizers
 @_exported import NeuralNetworks
+@_exported import OptimusServer

@@ -56,6 +56,9 @@ struct Minimize: ParsableCommand {
     @Flag(help: "Include the per-iteration trace in the JSON output.")
     var trace = false
 
+    @Flag(help: "Include every iterate x_k in the trace (implies --trace).")
+    var iterates = false
+
     @Flag(help: "Print one JSON object on standard output.")
     var json = false
 
@@ -156,7 +159,8 @@ struct Minimize: ParsableCommand {
         }
         let options = MinimizationOptions(
             maxIterations: iterations, maxEvaluations: evaluations, timeLimit: timeLimit,
-            gradientTolerance: gradientTolerance, stoppingRule: stoppingRule ? .paper : nil, recordTrace: trace)
+            gradientTolerance: gradientTolerance, stoppingRule: stoppingRule ? .paper : nil, recordTrace: trace || iterates,
+            recordIterates: iterates)
         let result: MinimizationResult
         do { result = try minimize(objective, from: x0, using: chosen, options: options) } catch {
             throw failure(error.description, code: ExitStatus.usage)

@@ -1,0 +1,153 @@
+import Foundation
+import LearnedOptimizers
+import Optimizers
+
+/// A protocol error: a code, the field it concerns and a message saying what is valid.
+struct FieldError: Error {
+    var code: String
+    var field: String
+    var message: String
+    init(_ field: String, _ message: String, code: String = "invalid_value") {
+        self.code = code
+        self.field = field
+        self.message = message
+    }
+}
+
+/// The `options` object of a start message, validated.
+struct ParsedOptions {
+    var minimization = MinimizationOptions()
+    var learningRate: Double?
+    var lineSearch: LineSearchMethod = .strongWolfe
+    var seed: UInt64 = 0
+}
+
+/// Field names of `options` (camelCase, as in ``Optimizers/MinimizationOptions``).
+let optionFields: Set<String> = [
+    "maxIterations", "maxEvaluations", "timeLimit", "gradientTolerance", "valueTolerance", "stepTolerance",
+    "stoppingRule", "learningRate", "lineSearch", "seed", "trace", "iterates",
+]
+
+func parseOptions(_ o: [String: Any]) -> Result<ParsedOptions, FieldError> {
+    if let unknown = o.keys.sorted().first(where: { !optionFields.contains($0) }) {
+        return .failure(FieldError(unknown, "unknown option; valid: \(optionFields.sorted().joined(separator: ", "))",
+                                   code: "unknown_field"))
+    }
+    var p = ParsedOptions()
+    func nonNegativeInt(_ key: String, minimum: Int) -> Result<Int?, FieldError> {
+        guard let v = o[key], !(v is NSNull) else { return .success(nil) }
+        guard let i = integer(v), i >= minimum else {
+            return .failure(FieldError(key, "must be an integer ≥ \(minimum)"))
+        }
+        return .success(i)
+    }
+    func nonNegativeNumber(_ key: String, positive: Bool = false) -> Result<Double?, FieldError> {
+        guard let v = o[key], !(v is NSNull) else { return .success(nil) }
+        guard let d = number(v), d.isFinite, positive ? d > 0 : d >= 0 else {
+            return .failure(FieldError(key, positive ? "must be a finite number > 0" : "must be a finite number ≥ 0"))
+        }
+        return .success(d)
+    }
+    do {
+        if let v = try nonNegativeInt("maxIterations", minimum: 0).get() { p.minimization.maxIterations = v }
+        p.minimization.maxEvaluations = try nonNegativeInt("maxEvaluations", minimum: 1).get()
+        p.minimization.timeLimit = try nonNegativeNumber("timeLimit", positive: true).get()
+        if let v = try nonNegativeNumber("gradientTolerance").get() { p.minimization.gradientTolerance = v }
+        if let v = try nonNegativeNumber("valueTolerance").get() { p.minimization.valueTolerance = v }
+        if let v = try nonNegativeNumber("stepTolerance").get() { p.minimization.stepTolerance = v }
+        p.learningRate = try nonNegativeNumber("learningRate", positive: true).get()
+    } catch {
+        return .failure(error)
+    }
+    if let v = o["stoppingRule"], !(v is NSNull) {
+        if isBoolean(v) {
+            p.minimization.stoppingRule = (v as? Bool) == true ? .paper : nil
+        } else if let rule = v as? [String: Any] {
+            if let unknown = rule.keys.sorted().first(where: { !["window", "beta", "epsilon"].contains($0) }) {
+                return .failure(FieldError("stoppingRule.\(unknown)", "unknown field; valid: window, beta, epsilon",
+                                           code: "unknown_field"))
+            }
+            var r = StoppingRule.paper
+            if let w = rule["window"] {
+                guard let i = integer(w), i >= 1 else { return .failure(FieldError("stoppingRule.window", "must be an integer ≥ 1")) }
+                r.window = i
+            }
+            if let b = rule["beta"] {
+                guard let d = number(b), d > 0, d.isFinite else { return .failure(FieldError("stoppingRule.beta", "must be a finite number > 0")) }
+                r.beta = d
+            }
+            if let e = rule["epsilon"] {
+                guard let d = number(e), d.isFinite else { return .failure(FieldError("stoppingRule.epsilon", "must be a finite number")) }
+                r.epsilon = d
+            }
+            p.minimization.stoppingRule = r
+        } else {
+            return .failure(FieldError("stoppingRule", "must be true, false or {window, beta, epsilon}"))
+        }
+    }
+    if let v = o["lineSearch"], !(v is NSNull) {
+        switch v as? String {
+        case "strong-wolfe": p.lineSearch = .strongWolfe
+        case "backtracking": p.lineSearch = .backtracking
+        default: return .failure(FieldError("lineSearch", "must be \"strong-wolfe\" or \"backtracking\""))
+        }
+    }
+    if let v = o["seed"], !(v is NSNull) {
+        guard let d = number(v), d >= 0, d.rounded() == d, d < 9.0e15 else {
+            return .failure(FieldError("seed", "must be an integer between 0 and 9e15"))
+        }
+        p.seed = UInt64(d)
+    }
+    for key in ["trace", "iterates"] {
+        if let v = o[key], !(v is NSNull), !isBoolean(v) { return .failure(FieldError(key, "must be true or false")) }
+    }
+    p.minimization.recordTrace = (o["trace"] as? Bool) == true || (o["iterates"] as? Bool) == true
+    p.minimization.recordIterates = (o["iterates"] as? Bool) == true
+    return .success(p)
+}
+
+/// The optimizer named in a start message.
+func makeOptimizer(name: String, options: ParsedOptions, checkpoint: Any?, preset: Any?) -> Result<AnyOptimizer, FieldError> {
+    let lower = name.lowercased()
+    if LearnedOptimizerCatalog.names.contains(lower) {
+        if options.learningRate != nil {
+            return .failure(FieldError("options.learningRate", "\(lower) takes no learning rate"))
+        }
+        let stored: Checkpoint
+        if let path = checkpoint, !(path is NSNull) {
+            guard let p = path as? String else { return .failure(FieldError("checkpoint", "must be a file path string")) }
+            do { stored = try Checkpoint.read(from: URL(fileURLWithPath: p)) } catch {
+                return .failure(FieldError("checkpoint", error.description, code: "bad_checkpoint"))
+            }
+        } else {
+            let presetName: String
+            if let p = preset, !(p is NSNull) {
+                guard let s = p as? String else { return .failure(FieldError("preset", "must be a string")) }
+                presetName = s
+            } else {
+                presetName = LearnedOptimizerCatalog.presets(for: lower)[0]
+            }
+            guard let c = LearnedOptimizerCatalog.untrained(name: lower, preset: presetName, seed: options.seed) else {
+                return .failure(FieldError("preset", "'\(presetName)' is not valid for \(lower); valid: "
+                    + LearnedOptimizerCatalog.presets(for: lower).joined(separator: ", ")))
+            }
+            stored = c
+        }
+        do { return .success(AnyOptimizer(try LearnedOptimizerCatalog.optimizer(from: stored))) } catch {
+            return .failure(FieldError("checkpoint", error.description, code: "bad_checkpoint"))
+        }
+    }
+    if let c = checkpoint, !(c is NSNull) {
+        return .failure(FieldError("checkpoint", "only learned optimizers take a checkpoint"))
+    }
+    do {
+        return .success(AnyOptimizer(try OptimizerCatalog.classical(named: lower, learningRate: options.learningRate,
+                                                                     lineSearch: options.lineSearch)))
+    } catch {
+        if case .unknownOptimizer = error {
+            return .failure(FieldError("optimizer", "'\(name)' is unknown; valid: "
+                + (OptimizerCatalog.classicalNames + LearnedOptimizerCatalog.names).joined(separator: ", ")))
+        }
+        return .failure(FieldError("options.learningRate", error.description))
+    }
+}

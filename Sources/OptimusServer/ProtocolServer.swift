@@ -1,0 +1,243 @@
+import Foundation
+import LearnedOptimizers
+import Optimizers
+
+/// The `optimus serve` protocol, version 1: JSON Lines over a byte stream; one response line for every request line.
+///
+/// The full specification with an example exchange is `docs/protocol.md`. In short:
+///
+/// - `{"type":"start","protocol":1,"optimizer":"lbfgs","x0":[…],"options":{…}}` starts a run and is answered by an
+///   evaluation request `{"type":"evaluate","id":1,"x":[…]}` (or a result, if the run ends at once).
+/// - `{"type":"evaluation","id":1,"value":f,"gradient":[…]}` answers request `id`; the server replies with the next
+///   request or with `{"type":"result",…}`. A `null` value means "not evaluable here".
+/// - `{"type":"cancel"}` ends the current run (its result has termination `callback`).
+/// - Anything malformed is answered with `{"type":"error","code":…,"field":…,"message":…}`; the state is unchanged,
+///   so a corrected message can follow.
+///
+/// The run is a ``Optimizers/Minimization``, the same driver as `optimus minimize`, so both give identical iterates
+/// for identical values. Numbers are written as the shortest decimal that round-trips to the same Double.
+public final class ProtocolServer {
+    /// The protocol version this server speaks.
+    public static let protocolVersion = 1
+    /// Longest accepted line, in bytes (a gradient of 10⁶ numbers fits).
+    public static let maximumLineLength = 64 << 20
+
+    private var run: Minimization<AnyOptimizer>?
+    private var pendingID = 0
+    private var nextID = 1
+    private var recordTrace = false
+
+    public init() {}
+
+    /// Handles one request line and returns the response line (without a newline). Never throws, never traps on
+    /// input.
+    public func handle(line: String) -> String {
+        if line.utf8.count > Self.maximumLineLength {
+            return error("line_too_long", field: nil, "a line has \(line.utf8.count) bytes; at most \(Self.maximumLineLength)")
+        }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed])
+        } catch {
+            return self.error("invalid_json", field: nil,
+                              "not valid JSON (or a number that is not representable as a Double)")
+        }
+        guard let message = object as? [String: Any] else {
+            return error("invalid_message", field: nil, "a message must be a JSON object")
+        }
+        guard let type = message["type"] as? String else {
+            return error("invalid_message", field: "type", "missing or not a string; one of start, evaluation, cancel")
+        }
+        switch type {
+        case "start": return start(message)
+        case "evaluation": return evaluation(message)
+        case "cancel": return cancel(message)
+        default:
+            return error("invalid_message", field: "type", "'\(clip(type))' is not a message type; one of start, evaluation, cancel")
+        }
+    }
+
+    /// Whether a run is in progress.
+    public var isRunning: Bool { run != nil }
+
+    // MARK: - Messages
+
+    private func start(_ m: [String: Any]) -> String {
+        if let unknown = unknownField(m, allowed: ["type", "protocol", "optimizer", "x0", "options", "checkpoint", "preset"]) {
+            return error("unknown_field", field: unknown, "start has no field '\(clip(unknown))'")
+        }
+        guard run == nil else {
+            return error("out_of_order", field: "type", "a run is in progress; answer its request or send cancel first")
+        }
+        guard let version = integer(m["protocol"]) else {
+            return error("invalid_value", field: "protocol", "missing or not an integer; this server speaks \(Self.protocolVersion)")
+        }
+        guard version == Self.protocolVersion else {
+            return error("unsupported_protocol", field: "protocol", "version \(version); this server speaks \(Self.protocolVersion)")
+        }
+        guard let name = m["optimizer"] as? String else {
+            return error("invalid_value", field: "optimizer", "missing or not a string")
+        }
+        guard let x0 = numbers(m["x0"]), !x0.isEmpty else {
+            return error("invalid_value", field: "x0", "must be a non-empty array of numbers")
+        }
+        guard x0.allSatisfy(\.isFinite) else { return error("invalid_value", field: "x0", "every value must be finite") }
+        let optionsObject = m["options"] ?? [String: Any]()
+        guard let options = optionsObject as? [String: Any] else {
+            return error("invalid_value", field: "options", "must be an object")
+        }
+        let parsed: ParsedOptions
+        switch parseOptions(options) {
+        case .success(let p): parsed = p
+        case .failure(let e): return error(e.code, field: "options.\(e.field)", e.message)
+        }
+        let optimizer: AnyOptimizer
+        switch makeOptimizer(name: name, options: parsed, checkpoint: m["checkpoint"], preset: m["preset"]) {
+        case .success(let o): optimizer = o
+        case .failure(let e): return error(e.code, field: e.field, e.message)
+        }
+        do {
+            run = try Minimization(optimizer: optimizer, start: x0, options: parsed.minimization)
+        } catch {
+            return self.error("invalid_value", field: "options", error.description)
+        }
+        recordTrace = parsed.minimization.recordTrace
+        return next()
+    }
+
+    private func evaluation(_ m: [String: Any]) -> String {
+        if let unknown = unknownField(m, allowed: ["type", "id", "value", "gradient"]) {
+            return error("unknown_field", field: unknown, "evaluation has no field '\(clip(unknown))'")
+        }
+        guard var current = run else {
+            return error("out_of_order", field: "type", "no run in progress; send start first")
+        }
+        guard let id = integer(m["id"]) else {
+            return error("invalid_value", field: "id", "missing or not an integer; expected \(pendingID)")
+        }
+        guard id == pendingID else {
+            return error("wrong_id", field: "id", "\(id) does not answer the pending request \(pendingID)")
+        }
+        let value: Double
+        if m["value"] is NSNull {
+            value = .nan
+        } else if let v = number(m["value"]) {
+            value = v
+        } else {
+            return error("invalid_value", field: "value", "must be a number, or null where f cannot be evaluated")
+        }
+        let n = current.state.point.count
+        guard let gradient = numbers(m["gradient"], allowNull: true) else {
+            return error("invalid_value", field: "gradient", "must be an array of \(n) numbers")
+        }
+        guard gradient.count == n else {
+            return error("wrong_length", field: "gradient", "has \(gradient.count) values, expected \(n)")
+        }
+        current.tell(value: value, gradient: gradient)
+        run = current
+        return next()
+    }
+
+    private func cancel(_ m: [String: Any]) -> String {
+        if let unknown = unknownField(m, allowed: ["type"]) {
+            return error("unknown_field", field: unknown, "cancel has no field '\(clip(unknown))'")
+        }
+        guard var current = run else { return error("out_of_order", field: "type", "no run in progress") }
+        current.stop()
+        run = current
+        return next()
+    }
+
+    /// The next request of the run, or its result (which ends the run). Non-finite points are not sent: they are
+    /// told back as "not evaluable" at once, exactly as an in-process objective returning NaN would be.
+    private func next() -> String {
+        guard var current = run else { return error("internal", field: nil, "no run") }
+        while let x = current.nextPoint {
+            if x.allSatisfy(\.isFinite) {
+                run = current
+                pendingID = nextID
+                nextID += 1
+                return "{\"type\":\"evaluate\",\"id\":\(pendingID),\"x\":\(JSONNumbers.array(x))}"
+            }
+            current.tell(value: .nan, gradient: [Double](repeating: .nan, count: x.count))
+        }
+        run = nil
+        pendingID = 0
+        return resultLine(current.result)
+    }
+
+    private func resultLine(_ r: MinimizationResult) -> String {
+        var s = "{\"type\":\"result\",\"optimizer\":\(JSONNumbers.string(r.optimizer))"
+        s += ",\"x\":\(JSONNumbers.array(r.x)),\"value\":\(JSONNumbers.number(r.value))"
+        s += ",\"initialValue\":\(JSONNumbers.number(r.initialValue)),\"finalValue\":\(JSONNumbers.number(r.finalValue))"
+        s += ",\"finalPoint\":\(JSONNumbers.array(r.finalPoint))"
+        s += ",\"finalGradientNorm\":\(JSONNumbers.number(r.finalGradientNorm))"
+        s += ",\"iterations\":\(r.iterations),\"functionEvaluations\":\(r.functionEvaluations)"
+        s += ",\"gradientEvaluations\":\(r.gradientEvaluations)"
+        s += ",\"termination\":\(JSONNumbers.string(r.termination.rawValue))"
+        s += ",\"converged\":\(r.termination.isConvergence),\"seconds\":\(JSONNumbers.number(r.seconds))"
+        if recordTrace, let trace = r.trace {
+            s += ",\"trace\":["
+            s += trace.map { e in
+                var t = "{\"iteration\":\(e.iteration),\"value\":\(JSONNumbers.number(e.value))"
+                t += ",\"bestValue\":\(JSONNumbers.number(e.bestValue)),\"gradientNorm\":\(JSONNumbers.number(e.gradientNorm))"
+                t += ",\"evaluations\":\(e.evaluations)"
+                if let x = e.x { t += ",\"x\":\(JSONNumbers.array(x))" }
+                return t + "}"
+            }.joined(separator: ",")
+            s += "]"
+        }
+        return s + "}"
+    }
+
+    private func error(_ code: String, field: String?, _ message: String) -> String {
+        var s = "{\"type\":\"error\",\"code\":\(JSONNumbers.string(code))"
+        if let field { s += ",\"field\":\(JSONNumbers.string(field))" }
+        s += ",\"message\":\(JSONNumbers.string(message))"
+        if run != nil { s += ",\"pending\":\(pendingID)" }
+        return s + "}"
+    }
+
+    // MARK: - Parsing helpers
+
+    private func unknownField(_ m: [String: Any], allowed: Set<String>) -> String? {
+        m.keys.sorted().first { !allowed.contains($0) }
+    }
+
+    private func clip(_ s: String) -> String { s.count > 60 ? String(s.prefix(60)) + "…" : s }
+}
+
+/// Reads a JSON number (not true/false) as a Double.
+func number(_ v: Any?) -> Double? {
+    guard let n = v as? NSNumber, !isBoolean(v) else { return nil }
+    return n.doubleValue
+}
+
+/// Whether a parsed JSON value is true or false (Foundation bridges them to NSNumber too, with type code "c").
+func isBoolean(_ v: Any?) -> Bool {
+    guard let n = v as? NSNumber else { return false }
+    return String(cString: n.objCType) == "c"
+}
+
+/// Reads a JSON integer (an integral number within Int's range, not true/false).
+func integer(_ v: Any?) -> Int? {
+    guard let d = number(v), d.rounded() == d, abs(d) < 9.0e15 else { return nil }
+    return Int(d)
+}
+
+/// Reads a JSON array of numbers (nulls mapped to NaN when allowed).
+func numbers(_ v: Any?, allowNull: Bool = false) -> [Double]? {
+    guard let array = v as? [Any] else { return nil }
+    var out = [Double]()
+    out.reserveCapacity(array.count)
+    for e in array {
+        if allowNull && e is NSNull {
+            out.append(.nan)
+        } else if let d = number(e) {
+            out.append(d)
+        } else {
+            return nil
+        }
+    }
+    return out
+}
