@@ -28,22 +28,22 @@ let optionFields: Set<String> = [
     "stoppingRule", "learningRate", "lineSearch", "seed", "trace", "iterates",
 ]
 
-func parseOptions(_ o: [String: Any]) -> Result<ParsedOptions, FieldError> {
+func parseOptions(_ o: [String: JSONValue]) -> Result<ParsedOptions, FieldError> {
     if let unknown = o.keys.sorted().first(where: { !optionFields.contains($0) }) {
         return .failure(FieldError(unknown, "unknown option; valid: \(optionFields.sorted().joined(separator: ", "))",
                                    code: "unknown_field"))
     }
     var p = ParsedOptions()
     func nonNegativeInt(_ key: String, minimum: Int) -> Result<Int?, FieldError> {
-        guard let v = o[key], !(v is NSNull) else { return .success(nil) }
-        guard let i = integer(v), i >= minimum else {
+        guard let v = o[key], !v.isNull else { return .success(nil) }
+        guard let i = v.integer, i >= minimum else {
             return .failure(FieldError(key, "must be an integer ≥ \(minimum)"))
         }
         return .success(i)
     }
     func nonNegativeNumber(_ key: String, positive: Bool = false) -> Result<Double?, FieldError> {
-        guard let v = o[key], !(v is NSNull) else { return .success(nil) }
-        guard let d = number(v), d.isFinite, positive ? d > 0 : d >= 0 else {
+        guard let v = o[key], !v.isNull else { return .success(nil) }
+        guard let d = v.number, d.isFinite, positive ? d > 0 : d >= 0 else {
             return .failure(FieldError(key, positive ? "must be a finite number > 0" : "must be a finite number ≥ 0"))
         }
         return .success(d)
@@ -59,25 +59,25 @@ func parseOptions(_ o: [String: Any]) -> Result<ParsedOptions, FieldError> {
     } catch {
         return .failure(error)
     }
-    if let v = o["stoppingRule"], !(v is NSNull) {
-        if isBoolean(v) {
-            p.minimization.stoppingRule = (v as? Bool) == true ? .paper : nil
-        } else if let rule = v as? [String: Any] {
+    if let v = o["stoppingRule"], !v.isNull {
+        if let b = v.bool {
+            p.minimization.stoppingRule = b ? .paper : nil
+        } else if let rule = v.object {
             if let unknown = rule.keys.sorted().first(where: { !["window", "beta", "epsilon"].contains($0) }) {
                 return .failure(FieldError("stoppingRule.\(unknown)", "unknown field; valid: window, beta, epsilon",
                                            code: "unknown_field"))
             }
             var r = StoppingRule.paper
             if let w = rule["window"] {
-                guard let i = integer(w), i >= 1 else { return .failure(FieldError("stoppingRule.window", "must be an integer ≥ 1")) }
+                guard let i = w.integer, i >= 1 else { return .failure(FieldError("stoppingRule.window", "must be an integer ≥ 1")) }
                 r.window = i
             }
             if let b = rule["beta"] {
-                guard let d = number(b), d > 0, d.isFinite else { return .failure(FieldError("stoppingRule.beta", "must be a finite number > 0")) }
+                guard let d = b.number, d > 0, d.isFinite else { return .failure(FieldError("stoppingRule.beta", "must be a finite number > 0")) }
                 r.beta = d
             }
             if let e = rule["epsilon"] {
-                guard let d = number(e), d.isFinite else { return .failure(FieldError("stoppingRule.epsilon", "must be a finite number")) }
+                guard let d = e.number, d.isFinite else { return .failure(FieldError("stoppingRule.epsilon", "must be a finite number")) }
                 r.epsilon = d
             }
             p.minimization.stoppingRule = r
@@ -85,44 +85,44 @@ func parseOptions(_ o: [String: Any]) -> Result<ParsedOptions, FieldError> {
             return .failure(FieldError("stoppingRule", "must be true, false or {window, beta, epsilon}"))
         }
     }
-    if let v = o["lineSearch"], !(v is NSNull) {
-        switch v as? String {
+    if let v = o["lineSearch"], !v.isNull {
+        switch v.string {
         case "strong-wolfe": p.lineSearch = .strongWolfe
         case "backtracking": p.lineSearch = .backtracking
         default: return .failure(FieldError("lineSearch", "must be \"strong-wolfe\" or \"backtracking\""))
         }
     }
-    if let v = o["seed"], !(v is NSNull) {
-        guard let d = number(v), d >= 0, d.rounded() == d, d < 9.0e15 else {
+    if let v = o["seed"], !v.isNull {
+        guard let d = v.number, d >= 0, d.rounded() == d, d < 9.0e15 else {
             return .failure(FieldError("seed", "must be an integer between 0 and 9e15"))
         }
         p.seed = UInt64(d)
     }
     for key in ["trace", "iterates"] {
-        if let v = o[key], !(v is NSNull), !isBoolean(v) { return .failure(FieldError(key, "must be true or false")) }
+        if let v = o[key], !v.isNull, v.bool == nil { return .failure(FieldError(key, "must be true or false")) }
     }
-    p.minimization.recordTrace = (o["trace"] as? Bool) == true || (o["iterates"] as? Bool) == true
-    p.minimization.recordIterates = (o["iterates"] as? Bool) == true
+    p.minimization.recordTrace = o["trace"]?.bool == true || o["iterates"]?.bool == true
+    p.minimization.recordIterates = o["iterates"]?.bool == true
     return .success(p)
 }
 
 /// The optimizer named in a start message.
-func makeOptimizer(name: String, options: ParsedOptions, checkpoint: Any?, preset: Any?) -> Result<AnyOptimizer, FieldError> {
+func makeOptimizer(name: String, options: ParsedOptions, checkpoint: JSONValue?, preset: JSONValue?) -> Result<AnyOptimizer, FieldError> {
     let lower = name.lowercased()
     if LearnedOptimizerCatalog.names.contains(lower) {
         if options.learningRate != nil {
             return .failure(FieldError("options.learningRate", "\(lower) takes no learning rate"))
         }
         let stored: Checkpoint
-        if let path = checkpoint, !(path is NSNull) {
-            guard let p = path as? String else { return .failure(FieldError("checkpoint", "must be a file path string")) }
+        if let path = checkpoint, !path.isNull {
+            guard let p = path.string else { return .failure(FieldError("checkpoint", "must be a file path string")) }
             do { stored = try Checkpoint.read(from: URL(fileURLWithPath: p)) } catch {
                 return .failure(FieldError("checkpoint", error.description, code: "bad_checkpoint"))
             }
         } else {
             let presetName: String
-            if let p = preset, !(p is NSNull) {
-                guard let s = p as? String else { return .failure(FieldError("preset", "must be a string")) }
+            if let p = preset, !p.isNull {
+                guard let s = p.string else { return .failure(FieldError("preset", "must be a string")) }
                 presetName = s
             } else {
                 presetName = LearnedOptimizerCatalog.presets(for: lower)[0]
@@ -137,7 +137,7 @@ func makeOptimizer(name: String, options: ParsedOptions, checkpoint: Any?, prese
             return .failure(FieldError("checkpoint", error.description, code: "bad_checkpoint"))
         }
     }
-    if let c = checkpoint, !(c is NSNull) {
+    if let c = checkpoint, !c.isNull {
         return .failure(FieldError("checkpoint", "only learned optimizers take a checkpoint"))
     }
     do {

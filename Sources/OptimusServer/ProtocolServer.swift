@@ -1,4 +1,3 @@
-import Foundation
 import LearnedOptimizers
 import Optimizers
 
@@ -35,17 +34,16 @@ public final class ProtocolServer {
         if line.utf8.count > Self.maximumLineLength {
             return error("line_too_long", field: nil, "a line has \(line.utf8.count) bytes; at most \(Self.maximumLineLength)")
         }
-        let object: Any
+        let parsed: JSONValue
         do {
-            object = try JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed])
+            parsed = try JSONValue.parse(line)
         } catch {
-            return self.error("invalid_json", field: nil,
-                              "not valid JSON (or a number that is not representable as a Double)")
+            return self.error("invalid_json", field: nil, "not valid JSON: \(error.description)")
         }
-        guard let message = object as? [String: Any] else {
+        guard let message = parsed.object else {
             return error("invalid_message", field: nil, "a message must be a JSON object")
         }
-        guard let type = message["type"] as? String else {
+        guard let type = message["type"]?.string else {
             return error("invalid_message", field: "type", "missing or not a string; one of start, evaluation, cancel")
         }
         switch type {
@@ -62,28 +60,27 @@ public final class ProtocolServer {
 
     // MARK: - Messages
 
-    private func start(_ m: [String: Any]) -> String {
+    private func start(_ m: [String: JSONValue]) -> String {
         if let unknown = unknownField(m, allowed: ["type", "protocol", "optimizer", "x0", "options", "checkpoint", "preset"]) {
             return error("unknown_field", field: unknown, "start has no field '\(clip(unknown))'")
         }
         guard run == nil else {
             return error("out_of_order", field: "type", "a run is in progress; answer its request or send cancel first")
         }
-        guard let version = integer(m["protocol"]) else {
+        guard let version = m["protocol"]?.integer else {
             return error("invalid_value", field: "protocol", "missing or not an integer; this server speaks \(Self.protocolVersion)")
         }
         guard version == Self.protocolVersion else {
             return error("unsupported_protocol", field: "protocol", "version \(version); this server speaks \(Self.protocolVersion)")
         }
-        guard let name = m["optimizer"] as? String else {
+        guard let name = m["optimizer"]?.string else {
             return error("invalid_value", field: "optimizer", "missing or not a string")
         }
         guard let x0 = numbers(m["x0"]), !x0.isEmpty else {
             return error("invalid_value", field: "x0", "must be a non-empty array of numbers")
         }
         guard x0.allSatisfy(\.isFinite) else { return error("invalid_value", field: "x0", "every value must be finite") }
-        let optionsObject = m["options"] ?? [String: Any]()
-        guard let options = optionsObject as? [String: Any] else {
+        guard let options = (m["options"] ?? .object([:])).object else {
             return error("invalid_value", field: "options", "must be an object")
         }
         let parsed: ParsedOptions
@@ -105,23 +102,23 @@ public final class ProtocolServer {
         return next()
     }
 
-    private func evaluation(_ m: [String: Any]) -> String {
+    private func evaluation(_ m: [String: JSONValue]) -> String {
         if let unknown = unknownField(m, allowed: ["type", "id", "value", "gradient"]) {
             return error("unknown_field", field: unknown, "evaluation has no field '\(clip(unknown))'")
         }
         guard var current = run else {
             return error("out_of_order", field: "type", "no run in progress; send start first")
         }
-        guard let id = integer(m["id"]) else {
+        guard let id = m["id"]?.integer else {
             return error("invalid_value", field: "id", "missing or not an integer; expected \(pendingID)")
         }
         guard id == pendingID else {
             return error("wrong_id", field: "id", "\(id) does not answer the pending request \(pendingID)")
         }
         let value: Double
-        if m["value"] is NSNull {
+        if m["value"] == .null {
             value = .nan
-        } else if let v = number(m["value"]) {
+        } else if let v = m["value"]?.number {
             value = v
         } else {
             return error("invalid_value", field: "value", "must be a number, or null where f cannot be evaluated")
@@ -138,7 +135,7 @@ public final class ProtocolServer {
         return next()
     }
 
-    private func cancel(_ m: [String: Any]) -> String {
+    private func cancel(_ m: [String: JSONValue]) -> String {
         if let unknown = unknownField(m, allowed: ["type"]) {
             return error("unknown_field", field: unknown, "cancel has no field '\(clip(unknown))'")
         }
@@ -200,43 +197,23 @@ public final class ProtocolServer {
 
     // MARK: - Parsing helpers
 
-    private func unknownField(_ m: [String: Any], allowed: Set<String>) -> String? {
+    private func unknownField(_ m: [String: JSONValue], allowed: Set<String>) -> String? {
         m.keys.sorted().first { !allowed.contains($0) }
     }
 
     private func clip(_ s: String) -> String { s.count > 60 ? String(s.prefix(60)) + "…" : s }
 }
 
-/// Reads a JSON number (not true/false) as a Double.
-func number(_ v: Any?) -> Double? {
-    guard let n = v as? NSNumber, !isBoolean(v) else { return nil }
-    return n.doubleValue
-}
-
-/// Whether a parsed JSON value is true or false (Foundation bridges them to NSNumber too, with type code "c").
-func isBoolean(_ v: Any?) -> Bool {
-    guard let n = v as? NSNumber else { return false }
-    return String(cString: n.objCType) == "c"
-}
-
-/// Reads a JSON integer (an integral number within Int's range, not true/false).
-func integer(_ v: Any?) -> Int? {
-    guard let d = number(v), d.rounded() == d, abs(d) < 9.0e15 else { return nil }
-    return Int(d)
-}
-
 /// Reads a JSON array of numbers (nulls mapped to NaN when allowed).
-func numbers(_ v: Any?, allowNull: Bool = false) -> [Double]? {
-    guard let array = v as? [Any] else { return nil }
+func numbers(_ v: JSONValue?, allowNull: Bool = false) -> [Double]? {
+    guard let array = v?.array else { return nil }
     var out = [Double]()
     out.reserveCapacity(array.count)
     for e in array {
-        if allowNull && e is NSNull {
-            out.append(.nan)
-        } else if let d = number(e) {
-            out.append(d)
-        } else {
-            return nil
+        switch e {
+        case .number(let d): out.append(d)
+        case .null where allowNull: out.append(.nan)
+        default: return nil
         }
     }
     return out
