@@ -25,6 +25,7 @@ public final class ProtocolServer {
     private var pendingID = 0
     private var nextID = 1
     private var recordTrace = false
+    private var base64Vectors = false
 
     public init() {}
 
@@ -61,7 +62,8 @@ public final class ProtocolServer {
     // MARK: - Messages
 
     private func start(_ m: [String: JSONValue]) -> String {
-        if let unknown = unknownField(m, allowed: ["type", "protocol", "optimizer", "x0", "options", "checkpoint", "preset"]) {
+        if let unknown = unknownField(m, allowed: ["type", "protocol", "optimizer", "x0", "options", "checkpoint", "preset",
+                                                   "encoding"]) {
             return error("unknown_field", field: unknown, "start has no field '\(clip(unknown))'")
         }
         guard run == nil else {
@@ -76,8 +78,17 @@ public final class ProtocolServer {
         guard let name = m["optimizer"]?.string else {
             return error("invalid_value", field: "optimizer", "missing or not a string")
         }
-        guard let x0 = numbers(m["x0"]), !x0.isEmpty else {
-            return error("invalid_value", field: "x0", "must be a non-empty array of numbers")
+        var base64 = false
+        if let e = m["encoding"], !e.isNull {
+            switch e.string {
+            case "json": base64 = false
+            case "base64": base64 = true
+            default: return error("invalid_value", field: "encoding", "must be \"json\" or \"base64\"")
+            }
+        }
+        guard let x0 = vector(m["x0"]), !x0.isEmpty else {
+            return error("invalid_value", field: "x0",
+                         "must be a non-empty array of numbers (or base64 of little-endian float64)")
         }
         guard x0.allSatisfy(\.isFinite) else { return error("invalid_value", field: "x0", "every value must be finite") }
         guard let options = (m["options"] ?? .object([:])).object else {
@@ -99,6 +110,7 @@ public final class ProtocolServer {
             return self.error("invalid_value", field: "options", error.description)
         }
         recordTrace = parsed.minimization.recordTrace
+        base64Vectors = base64
         return next()
     }
 
@@ -124,8 +136,9 @@ public final class ProtocolServer {
             return error("invalid_value", field: "value", "must be a number, or null where f cannot be evaluated")
         }
         let n = current.state.point.count
-        guard let gradient = numbers(m["gradient"], allowNull: true) else {
-            return error("invalid_value", field: "gradient", "must be an array of \(n) numbers")
+        guard let gradient = vector(m["gradient"], allowNull: true) else {
+            return error("invalid_value", field: "gradient",
+                         "must be an array of \(n) numbers (or base64 of \(8 * n) bytes of little-endian float64)")
         }
         guard gradient.count == n else {
             return error("wrong_length", field: "gradient", "has \(gradient.count) values, expected \(n)")
@@ -154,7 +167,8 @@ public final class ProtocolServer {
                 run = current
                 pendingID = nextID
                 nextID += 1
-                return "{\"type\":\"evaluate\",\"id\":\(pendingID),\"x\":\(JSONNumbers.array(x))}"
+                let encoded = base64Vectors ? "\"" + Base64Vector.encode(x) + "\"" : JSONNumbers.array(x)
+                return "{\"type\":\"evaluate\",\"id\":\(pendingID),\"x\":\(encoded)}"
             }
             current.tell(value: .nan, gradient: [Double](repeating: .nan, count: x.count))
         }
@@ -202,6 +216,13 @@ public final class ProtocolServer {
     }
 
     private func clip(_ s: String) -> String { s.count > 60 ? String(s.prefix(60)) + "…" : s }
+}
+
+/// Reads a vector: a JSON array of numbers (nulls mapped to NaN when allowed), or a base64 string of little-endian
+/// float64 values.
+func vector(_ v: JSONValue?, allowNull: Bool = false) -> [Double]? {
+    if let s = v?.string { return Base64Vector.decode(s) }
+    return numbers(v, allowNull: allowNull)
 }
 
 /// Reads a JSON array of numbers (nulls mapped to NaN when allowed).

@@ -50,6 +50,23 @@ func serve(_ objective: some Objective, x0: [Double], optimizer: String, options
         }
     }
 
+    @Test func base64VectorsRoundTripAndDriveARun() throws {
+        var g = Xoshiro256StarStar(seed: 8)
+        let x = (0..<257).map { _ in g.normal() * 1e10 } + [-0.0, .leastNonzeroMagnitude, .greatestFiniteMagnitude]
+        #expect(Base64Vector.decode(Base64Vector.encode(x))?.map(\.bitPattern) == x.map(\.bitPattern))
+        #expect(Base64Vector.decode("AAAA") == nil)  // 3 bytes: not a whole float64
+        let server = ProtocolServer()
+        let start = try parse(server.handle(line: "{\"type\":\"start\",\"protocol\":1,\"optimizer\":\"gd\","
+            + "\"encoding\":\"base64\",\"x0\":\"\(Base64Vector.encode([1, 2]))\"}"))
+        #expect(Base64Vector.decode(try #require(start["x"]?.string)) == [1, 2])
+        let next = try parse(server.handle(line: "{\"type\":\"evaluation\",\"id\":1,\"value\":5,"
+            + "\"gradient\":\"\(Base64Vector.encode([2, 4]))\"}"))
+        let expected: [Double] = [1 - 1e-3 * 2, 2 - 1e-3 * 4]
+        #expect(Base64Vector.decode(try #require(next["x"]?.string)) == expected)
+        let bad = try parse(server.handle(line: "{\"type\":\"evaluation\",\"id\":2,\"value\":5,\"gradient\":\"@@\"}"))
+        #expect(bad["type"]?.string == "error" && bad["field"]?.string == "gradient")
+    }
+
     @Test func numbersRoundTripExactly() throws {
         // Shortest round-trip decimals: parsing what the server printed gives the same bits.
         var g = Xoshiro256StarStar(seed: 1)
