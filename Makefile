@@ -22,7 +22,7 @@ PYTHON ?= python3
 test: build
 	$(PYTHON) -m pip install -q --disable-pip-version-check -r tests/python/requirements.txt 2>/dev/null \
 	  || $(PYTHON) -m pip install -q --disable-pip-version-check --root-user-action=ignore -r tests/python/requirements.txt
-	$(PYTHON) -m pytest -q tests/python
+	OPTIMUS_BIN=$(CURDIR)/.build/debug/optimus $(PYTHON) -m pytest -q tests/python python/tests
 	$(SWIFT) test --skip-build
 
 # Benchmarks live in their own package so the library's build never pays for them.
@@ -33,6 +33,8 @@ bench: deps
 	python3 scripts/scipy_bfgs_benchmark.py --dimensions 1000 --json .build/scipy-bfgs.json
 	Benchmarks/.build/release/optimus-bench --dimensions 1000 --scipy .build/scipy-bfgs.json
 	Benchmarks/.build/release/optimus-bench learned
+	$(SWIFT) build -c release --product optimus
+	OPTIMUS_BIN=$(CURDIR)/.build/release/optimus python3 python/benchmarks/roundtrip.py
 
 clean:
 	rm -rf .build Benchmarks/.build
