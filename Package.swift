@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
         .library(name: "LearnedOptimizers", targets: ["LearnedOptimizers"]),
         .library(name: "OptimusServer", targets: ["OptimusServer"]),
+        .library(name: "MetaTraining", targets: ["MetaTraining"]),
         .executable(name: "optimus", targets: ["optimus"]),
     ],
     dependencies: [
@@ -30,9 +31,14 @@ let package = Package(
         .target(name: "LearnedOptimizers", dependencies: ["OptimusNumerics", "Optimizers", "NeuralNetworks"]),
         .target(name: "OptimusServer", dependencies: ["Optimizers", "LearnedOptimizers"]),
         .target(
+            name: "MetaTraining",
+            dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers"]
+        ),
+        .target(
             name: "OptimusKit",
             dependencies: [
                 "OptimusNumerics", "Objectives", "Optimizers", "NeuralNetworks", "LearnedOptimizers", "OptimusServer",
+                "MetaTraining",
             ]
         ),
         .executableTarget(
@@ -59,6 +65,10 @@ let package = Package(
             dependencies: ["LearnedOptimizers", "NeuralNetworks", "Optimizers", "Objectives", "OptimusNumerics"]
         ),
         .testTarget(name: "OptimusServerTests", dependencies: ["OptimusServer", "Optimizers", "Objectives"]),
+        .testTarget(
+            name: "MetaTrainingTests",
+            dependencies: ["MetaTraining", "LearnedOptimizers", "Objectives", "Optimizers", "OptimusNumerics"]
+        ),
         .testTarget(name: "CLITests", dependencies: ["optimus", "OptimusKit"]),
     ],
     swiftLanguageModes: [.v6]

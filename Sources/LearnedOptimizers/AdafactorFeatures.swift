@@ -46,7 +46,7 @@ public enum AdafactorFeatures {
     }
 
     /// Accumulators for N coordinates.
-    public struct State: Sendable, Equatable {
+    public struct State: Sendable, Equatable, Codable {
         /// m, [N × 3] row-major.
         public internal(set) var momentum: [Double]
         /// r, [N].

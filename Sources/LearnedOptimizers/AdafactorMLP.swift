@@ -78,7 +78,7 @@ public struct AdafactorMLPOptimizer: Optimizer {
         decays = AdafactorFeatures.Decays(offsets: theta[model.decays.offset..<(model.decays.offset + 7)])
     }
 
-    public struct State: OptimizerState {
+    public struct State: OptimizerState, Codable {
         public internal(set) var point: [Double]
         public internal(set) var iterate: [Double]
         public internal(set) var iterateValue: Double = .nan

@@ -30,7 +30,7 @@ public struct OptimusOptimizer: Optimizer {
     }
 
     /// The state of a run: the iterate, the Adafactor accumulators and the preconditioner.
-    public struct State: OptimizerState {
+    public struct State: OptimizerState, Codable {
         public internal(set) var point: [Double]
         public internal(set) var iterate: [Double]
         public internal(set) var iterateValue: Double = .nan

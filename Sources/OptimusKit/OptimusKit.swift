@@ -5,3 +5,4 @@
 @_exported import LearnedOptimizers
 @_exported import NeuralNetworks
 @_exported import OptimusServer
+@_exported import MetaTraining

@@ -1,0 +1,61 @@
+import LearnedOptimizers
+import Objectives
+import OptimusNumerics
+import Optimizers
+
+/// What PES unrolls: a family of inner optimization problems driven by meta-parameters θ.
+public protocol InnerProblem: Sendable {
+    /// The state of one inner trajectory (task, iterate, optimizer state). Copyable: antithetic pairs start equal.
+    associatedtype State: Codable & Sendable
+    /// The optimizer for one θ (built once per particle and sign per truncation).
+    associatedtype Stepper: Sendable
+    /// Number of meta-parameters.
+    var parameterCount: Int { get }
+    func stepper(theta: [Float]) -> Stepper
+    /// A new trajectory (task, start, optimizer state) drawn from `generator`.
+    func reset(generator: inout Xoshiro256StarStar) -> State
+    /// One train step: the (normalized) loss at the current iterate, then the update.
+    func step(_ stepper: Stepper, state: inout State) -> Double
+}
+
+/// Learned-optimizer meta-training on the benchmark distribution.
+public struct LearnedOptimizerProblem<Model: LearnedOptimizer>: InnerProblem
+where Model.Stepper.State: Codable {
+    public let model: Model
+    public let tasks: TaskDistribution
+    public let normalizer: MetaLossNormalizer
+
+    public init(model: Model, tasks: TaskDistribution, normalizer: MetaLossNormalizer = .init()) {
+        self.model = model
+        self.tasks = tasks
+        self.normalizer = normalizer
+    }
+
+    public struct State: Codable, Sendable {
+        public var task: TaskSpec
+        public var optimizer: Model.Stepper.State
+        public var startValue: Double
+        public var fStar: Double
+    }
+
+    public var parameterCount: Int { model.parameterCount }
+
+    public func stepper(theta: [Float]) -> Model.Stepper { model.optimizer(theta: theta, horizon: nil) }
+
+    public func reset(generator: inout Xoshiro256StarStar) -> State {
+        let task = tasks.sample(using: &generator)
+        let (objective, x0) = task.build()
+        // The optimizer's state does not depend on θ (only on x₀), so any θ builds it.
+        let stepper = model.optimizer(theta: [Float](repeating: 0, count: model.parameterCount), horizon: nil)
+        return State(task: task, optimizer: stepper.makeState(start: x0), startValue: objective.value(at: x0),
+                     fStar: objective.fStar)
+    }
+
+    public func step(_ stepper: Model.Stepper, state: inout State) -> Double {
+        let (objective, _) = state.task.build()
+        let (f, g) = objective.valueAndGradient(at: state.optimizer.point)
+        let finite = f.isFinite && g.allSatisfy(\.isFinite)
+        _ = stepper.update(&state.optimizer, value: finite ? f : .nan, gradient: g)
+        return normalizer.loss(value: finite ? f : .nan, start: state.startValue, fStar: state.fStar)
+    }
+}
