@@ -1,0 +1,221 @@
+import Dispatch
+import Foundation
+import LearnedOptimizers
+import Objectives
+import Optimizers
+import OptimusNumerics
+
+/// One line of `metrics.jsonl`.
+public struct TrainingMetrics: Codable, Sendable, Equatable {
+    public var step: Int
+    public var loss: Double
+    public var gradientNorm: Double
+    public var innerSteps: Int
+    public var seconds: Double
+    public var cpuSeconds: Double
+    public var nonFiniteGradient: Bool
+    public var validationLoss: Double?
+}
+
+/// `optimus train`: runs PES on a configuration, with checkpoints, resume, metrics, validation and a curve.
+///
+/// Files in the output folder:
+/// - `config.json`: the configuration (a resume must use the same one);
+/// - `training-state.bin`: everything needed to continue bit-identically (``BinaryCoder``), written atomically;
+/// - `metrics.jsonl`: one ``TrainingMetrics`` per outer step;
+/// - `<kind>.safetensors`: the usable meta-parameters, with provenance;
+/// - `curve.svg`: training and validation meta-loss against outer step.
+public enum MetaTrainingRun {
+    /// Progress after each outer step.
+    public struct Progress: Sendable {
+        public var step: Int
+        public var total: Int
+        public var loss: Double
+        public var stepsPerSecond: Double
+        public var secondsRemaining: Double
+        public var validationLoss: Double?
+    }
+
+    public static func run(
+        configuration: TrainingConfiguration, output: URL, resume: Bool,
+        progress: (Progress) -> Void = { _ in }
+    ) throws {
+        try configuration.validate()
+        guard let checkpoint = LearnedOptimizerCatalog.untrained(
+            name: configuration.model.kind, preset: configuration.model.preset, seed: configuration.model.seed)
+        else { throw MetaTrainingError.invalid("model", "unknown kind or preset") }
+        switch checkpoint.kind {
+        case AdafactorMLP.kind:
+            let model = try checkpoint.model(AdafactorMLP.self)
+            try train(model, theta0: try checkpoint.parameters(for: model), configuration, output, resume, progress)
+        default:
+            let model = try checkpoint.model(Optimus.self)
+            try train(model, theta0: try checkpoint.parameters(for: model), configuration, output, resume, progress)
+        }
+    }
+
+    static func train<M: LearnedOptimizer>(
+        _ model: M, theta0: [Float], _ config: TrainingConfiguration, _ output: URL, _ resume: Bool,
+        _ progress: (Progress) -> Void
+    ) throws where M.Stepper.State: Codable {
+        let fm = FileManager.default
+        try fm.createDirectory(at: output, withIntermediateDirectories: true)
+        let configURL = output.appendingPathComponent("config.json")
+        let stateURL = output.appendingPathComponent("training-state.bin")
+        let metricsURL = output.appendingPathComponent("metrics.jsonl")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let problem = LearnedOptimizerProblem(model: model, tasks: config.tasks, normalizer: config.normalizer)
+        let trainer = PESTrainer(problem: problem, configuration: config.pes)
+        var state: PESTrainer<LearnedOptimizerProblem<M>>.State
+        var history: [TrainingMetrics] = []
+        if resume && fm.fileExists(atPath: stateURL.path) {
+            let stored = try TrainingConfiguration.decode(Data(contentsOf: configURL))
+            guard stored == config else {
+                throw MetaTrainingError.state("config.json in \(output.path) differs from the given configuration; "
+                    + "resume with the same configuration, or use a new output folder")
+            }
+            state = try readState(stateURL, as: PESTrainer<LearnedOptimizerProblem<M>>.State.self)
+            history = (try? readMetrics(metricsURL)) ?? []
+            history = history.filter { $0.step <= state.outerStep }
+            try writeMetrics(history, to: metricsURL)  // drop steps after the checkpoint: they are redone
+        } else {
+            if !resume && fm.fileExists(atPath: stateURL.path) {
+                throw MetaTrainingError.state("\(output.path) already holds a run; pass --resume or choose a new folder")
+            }
+            try encoder.encode(config).write(to: configURL, options: .atomic)
+            state = trainer.initialState(theta: theta0)
+            try? fm.removeItem(at: metricsURL)
+        }
+        let validationTasks: [TaskSpec] = {
+            var g = Xoshiro256StarStar(seed: config.validation.seed)
+            return (0..<config.validation.tasks).map { _ in config.tasks.sample(using: &g) }
+        }()
+        let startTime = ContinuousClock.now
+        let cpuAtStart = cpuSeconds()
+        let previousSeconds = history.last?.seconds ?? 0
+        let previousCPU = history.last?.cpuSeconds ?? 0
+        let firstStep = state.outerStep
+        let metricsHandle = try appendHandle(metricsURL)
+        defer { try? metricsHandle.close() }
+        while state.outerStep < config.outerSteps {
+            let report = trainer.step(&state)
+            var validation: Double?
+            if config.validation.every > 0 && state.outerStep % config.validation.every == 0 {
+                validation = validationLoss(model, theta: state.theta, tasks: validationTasks,
+                                            steps: config.validation.steps, normalizer: config.normalizer)
+            }
+            let elapsed = seconds(ContinuousClock.now - startTime)
+            let m = TrainingMetrics(step: state.outerStep, loss: report.loss, gradientNorm: report.gradientNorm,
+                                    innerSteps: report.innerSteps, seconds: previousSeconds + elapsed,
+                                    cpuSeconds: previousCPU + cpuSeconds() - cpuAtStart,
+                                    nonFiniteGradient: report.nonFinite, validationLoss: validation)
+            history.append(m)
+            let line = try JSONEncoder().encode(m) + Data("\n".utf8)
+            try metricsHandle.write(contentsOf: line)
+            let done = state.outerStep - firstStep
+            let rate = Double(done) / max(elapsed, 1e-9)
+            progress(Progress(step: state.outerStep, total: config.outerSteps, loss: report.loss,
+                              stepsPerSecond: rate, secondsRemaining: Double(config.outerSteps - state.outerStep) / rate,
+                              validationLoss: validation))
+            if state.outerStep % config.checkpointEvery == 0 || state.outerStep == config.outerSteps {
+                try writeState(state, to: stateURL)
+                let provenance = [
+                    "source": "optimus train (PES)", "outerSteps": String(state.outerStep),
+                    "seed": String(config.pes.seed), "modelSeed": String(config.model.seed),
+                    "cpuSeconds": String(format: "%.0f", m.cpuSeconds),
+                    "validationLoss": history.last(where: { $0.validationLoss != nil })?.validationLoss.map { String($0) } ?? "",
+                ]
+                try Checkpoint(model: model, parameters: state.theta, provenance: provenance)
+                    .write(to: output.appendingPathComponent("\(config.model.kind).safetensors"))
+                try TrainingCurve.svg(history, title: "\(config.model.kind) (\(config.model.preset)) meta-training")
+                    .write(to: output.appendingPathComponent("curve.svg"), atomically: true, encoding: .utf8)
+            }
+        }
+    }
+
+    /// Mean normalized meta-loss of θ over fixed held-out tasks (each run for `steps` steps), in task order.
+    public static func validationLoss<M: LearnedOptimizer>(
+        _ model: M, theta: [Float], tasks: [TaskSpec], steps: Int, normalizer: MetaLossNormalizer
+    ) -> Double {
+        let optimizer = model.optimizer(theta: theta, horizon: steps)
+        var losses = [Double](repeating: 0, count: tasks.count)
+        losses.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let out = buffer
+            DispatchQueue.concurrentPerform(iterations: tasks.count) { i in
+                let (objective, x0) = tasks[i].build()
+                var s = optimizer.makeState(start: x0)
+                let f0 = objective.value(at: x0), fStar = objective.fStar
+                var sum = 0.0
+                for _ in 0..<steps {
+                    let (f, g) = objective.valueAndGradient(at: s.point)
+                    let finite = f.isFinite && g.allSatisfy(\.isFinite)
+                    sum += normalizer.loss(value: finite ? f : .nan, start: f0, fStar: fStar)
+                    _ = optimizer.update(&s, value: finite ? f : .nan, gradient: g)
+                }
+                out[i] = sum / Double(steps)
+            }
+        }
+        return Statistics.mean(losses)
+    }
+
+    // MARK: Files
+
+    static let stateMagic = Data("OPTIMUS-TRAINING-STATE-1\n".utf8)
+
+    static func writeState<S: Encodable>(_ state: S, to url: URL) throws {
+        try atomicWrite(stateMagic + BinaryCoder.encode(state), to: url)
+    }
+
+    static func readState<S: Decodable>(_ url: URL, as type: S.Type) throws -> S {
+        let data = try Data(contentsOf: url)
+        guard data.starts(with: stateMagic) else {
+            throw MetaTrainingError.state("\(url.path) is not a swift-optimus training state (version 1)")
+        }
+        do { return try BinaryCoder.decode(type, from: data.dropFirst(stateMagic.count)) } catch {
+            throw MetaTrainingError.state("\(url.path) is truncated or corrupted (\(error))")
+        }
+    }
+
+    /// Write to a temporary file in the same folder, fsync, rename: a reader sees the old file or the new one.
+    static func atomicWrite(_ data: Data, to url: URL) throws {
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
+        FileManager.default.createFile(atPath: temporary.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: temporary)
+        try handle.write(contentsOf: data)
+        try handle.synchronize()
+        try handle.close()
+        guard rename(temporary.path, url.path) == 0 else {
+            throw MetaTrainingError.state("cannot rename \(temporary.path) to \(url.path)")
+        }
+    }
+
+    static func readMetrics(_ url: URL) throws -> [TrainingMetrics] {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(TrainingMetrics.self, from: Data($0.utf8)) }
+    }
+
+    static func writeMetrics(_ metrics: [TrainingMetrics], to url: URL) throws {
+        var data = Data()
+        for m in metrics { data += try JSONEncoder().encode(m) + Data("\n".utf8) }
+        try atomicWrite(data, to: url)
+    }
+
+    static func appendHandle(_ url: URL) throws -> FileHandle {
+        if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
+        let h = try FileHandle(forWritingTo: url)
+        try h.seekToEnd()
+        return h
+    }
+
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+}
