@@ -96,7 +96,16 @@ final class UnkeyedEnc: UnkeyedEncodingContainer, SingleValueEncodingContainer {
     func encode(_ v: UInt32) throws { try encode(UInt(v)) }
     func encode(_ v: UInt64) throws { append(s, v); bump() }
     func encode<T: Encodable>(_ v: T) throws {
-        try v.encode(to: BinaryEncoderImpl(storage: s))
+        // Fast paths for the big arrays of a training state (θ, Adam moments, accumulators): raw little-endian bits.
+        if let a = v as? [Double] {
+            append(s, UInt64(a.count))
+            a.withUnsafeBytes { s.data.append(contentsOf: $0) }
+        } else if let a = v as? [Float] {
+            append(s, UInt64(a.count))
+            a.withUnsafeBytes { s.data.append(contentsOf: $0) }
+        } else {
+            try v.encode(to: BinaryEncoderImpl(storage: s))
+        }
         bump()
     }
     func nestedContainer<K: CodingKey>(keyedBy: K.Type) -> KeyedEncodingContainer<K> {
@@ -179,6 +188,20 @@ final class UnkeyedDec: UnkeyedDecodingContainer, SingleValueDecodingContainer {
     func decode(_ t: UInt64.Type) throws -> UInt64 { try next() }
     func decode<T: Decodable>(_ t: T.Type) throws -> T {
         currentIndex += 1
+        if T.self == [Double].self || T.self == [Float].self {
+            let width = T.self == [Double].self ? 8 : 4
+            let n = try r.u64()
+            guard n <= UInt64(r.bytes.count / width) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "implausible array length"))
+            }
+            let bytes = try r.read(width * Int(n))
+            return bytes.withUnsafeBytes { raw -> T in
+                if width == 8 {
+                    return (0..<Int(n)).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))) } as! T
+                }
+                return (0..<Int(n)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) } as! T
+            }
+        }
         return try T(from: BinaryDecoderImpl(reader: r))
     }
     func nestedContainer<K: CodingKey>(keyedBy: K.Type) throws -> KeyedDecodingContainer<K> {

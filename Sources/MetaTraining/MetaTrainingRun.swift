@@ -41,6 +41,9 @@ public enum MetaTrainingRun {
         progress: (Progress) -> Void = { _ in }
     ) throws {
         try configuration.validate()
+        // Particles run one per core; BLAS inside each must not spawn threads of its own (oversubscription makes
+        // OpenBLAS threads spin and yield).
+        BLAS.setThreadCount(1)
         guard let checkpoint = LearnedOptimizerCatalog.untrained(
             name: configuration.model.kind, preset: configuration.model.preset, seed: configuration.model.seed)
         else { throw MetaTrainingError.invalid("model", "unknown kind or preset") }
