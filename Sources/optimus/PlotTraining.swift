@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import OptimusKit
+
+/// `optimus plot-training`: validation meta-loss of several runs against CPU time (SVG; PNG via rsvg-convert).
+struct PlotTraining: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plot-training", abstract: "Plot validation meta-loss of training runs against CPU hours.")
+
+    @Argument(help: "Run folders (each with metrics.jsonl).")
+    var runs: [String]
+
+    @Option(help: "Output SVG file.")
+    var output: String
+
+    func run() throws {
+        var series: [(name: String, metrics: [TrainingMetrics])] = []
+        for r in runs {
+            do { series.append((URL(fileURLWithPath: r).lastPathComponent, try TrainingCurve.metrics(inRun: r))) } catch {
+                throw failure("runs: cannot read \(r)/metrics.jsonl", code: ExitStatus.dataError)
+            }
+        }
+        let svg = TrainingCurve.validationAgainstCPU(series, title: "Meta-training: validation meta-loss against CPU time")
+        do { try svg.write(toFile: output, atomically: true, encoding: .utf8) } catch {
+            throw failure("output: cannot write \(output)", code: ExitStatus.usage)
+        }
+        let png = (output as NSString).deletingPathExtension + ".png"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/rsvg-convert")
+        p.arguments = ["-o", png, output]
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/rsvg-convert"), (try? p.run()) != nil {
+            p.waitUntilExit()
+            log("wrote \(output) and \(png)")
+        } else {
+            log("wrote \(output) (install librsvg2-bin for a PNG)")
+        }
+    }
+}
