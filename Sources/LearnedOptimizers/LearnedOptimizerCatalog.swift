@@ -55,6 +55,34 @@ public enum LearnedOptimizerCatalog {
         }
     }
 
+    /// File names of the trained checkpoints shipped in the repository's `checkpoints/` folder.
+    public static let shippedFiles = [
+        "optimus": "optimus-functions.safetensors",
+        "adafactor-mlp": "adafactor-mlp-functions.safetensors",
+    ]
+
+    /// The shipped checkpoint of `name`, if it can be found: in `$OPTIMUS_CHECKPOINTS`, else in a `checkpoints`
+    /// folder next to the executable or above it (a `swift build` binary sits in `.build/<config>/`), else above the
+    /// current folder.
+    public static func shippedCheckpoint(for name: String) -> URL? {
+        guard let file = shippedFiles[name] else { return nil }
+        let fm = FileManager.default
+        if let dir = ProcessInfo.processInfo.environment["OPTIMUS_CHECKPOINTS"] {
+            let url = URL(fileURLWithPath: dir).appendingPathComponent(file)
+            return fm.fileExists(atPath: url.path) ? url : nil
+        }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        for start in [executable.deletingLastPathComponent(), URL(fileURLWithPath: fm.currentDirectoryPath)] {
+            var folder = start
+            for _ in 0..<6 {
+                let url = folder.appendingPathComponent("checkpoints").appendingPathComponent(file)
+                if fm.fileExists(atPath: url.path) { return url }
+                folder.deleteLastPathComponent()
+            }
+        }
+        return nil
+    }
+
     /// The number of meta-parameters of a checkpoint's model.
     public static func parameterCount(_ checkpoint: Checkpoint) -> Int { checkpoint.parameters.count }
 }

@@ -114,6 +114,11 @@ func makeOptimizer(name: String, options: ParsedOptions, checkpoint: JSONValue?,
             return .failure(FieldError("options.learningRate", "\(lower) takes no learning rate"))
         }
         let stored: Checkpoint
+        var checkpoint = checkpoint
+        if checkpoint == nil || checkpoint == .null, preset == nil || preset == .null,
+           let shipped = LearnedOptimizerCatalog.shippedCheckpoint(for: lower) {
+            checkpoint = .string(shipped.path)  // the trained checkpoint shipped with the package
+        }
         if let path = checkpoint, !path.isNull {
             guard let p = path.string else { return .failure(FieldError("checkpoint", "must be a file path string")) }
             do { stored = try Checkpoint.read(from: URL(fileURLWithPath: p)) } catch {

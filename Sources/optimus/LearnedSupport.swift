@@ -2,10 +2,14 @@ import ArgumentParser
 import Foundation
 import OptimusKit
 
-/// The learned optimizer called `name`, from `checkpoint` or, without one, untrained from `seed` (with a warning on
-/// standard error: no trained checkpoint ships yet).
-func loadLearnedOptimizer(name: String, checkpoint path: String?, preset: String?, seed: UInt64) throws -> any Optimizer {
+/// The learned optimizer called `name`: from `checkpoint`; else, without a preset, the shipped trained checkpoint;
+/// else untrained from `seed` with `preset` (with a warning on standard error).
+func loadLearnedOptimizer(name: String, checkpoint: String?, preset: String?, seed: UInt64) throws -> any Optimizer {
     let stored: Checkpoint
+    var path = checkpoint
+    if path == nil, preset == nil, let shipped = LearnedOptimizerCatalog.shippedCheckpoint(for: name) {
+        path = shipped.path
+    }
     if let path {
         do { stored = try Checkpoint.read(from: URL(fileURLWithPath: path)) } catch {
             throw failure("\(error.description)", code: ExitStatus.dataError)
@@ -15,7 +19,8 @@ func loadLearnedOptimizer(name: String, checkpoint path: String?, preset: String
         guard let c = LearnedOptimizerCatalog.untrained(name: name, preset: p, seed: seed) else {
             throw failure("preset: '\(p)' is not valid for \(name)", code: ExitStatus.usage)
         }
-        log("warning: \(name) is untrained (preset \(p), θ from seed \(seed)); pass --checkpoint FILE for a trained one")
+        log("warning: \(name) is untrained (preset \(p), θ from seed \(seed)); pass --checkpoint FILE for a trained one"
+            + (LearnedOptimizerCatalog.shippedFiles[name] == nil ? "" : ", or omit --preset to use the shipped checkpoint"))
         stored = c
     }
     do { return try LearnedOptimizerCatalog.optimizer(from: stored) } catch {
