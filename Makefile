@@ -3,7 +3,7 @@
 #   make test   build and run the whole test suite
 SWIFT ?= swift
 
-.PHONY: deps demo test build release bench clean
+.PHONY: deps demo test build release bench mpi-check clean
 
 deps:
 	@scripts/install-deps.sh
@@ -35,6 +35,10 @@ bench: deps
 	Benchmarks/.build/release/optimus-bench learned
 	$(SWIFT) build -c release --product optimus
 	OPTIMUS_BIN=$(CURDIR)/.build/release/optimus python3 python/benchmarks/roundtrip.py
+
+# The MPI equivalence check (installs OpenMPI; not part of the default build).
+mpi-check: deps
+	scripts/mpi-check.sh
 
 clean:
 	rm -rf .build Benchmarks/.build

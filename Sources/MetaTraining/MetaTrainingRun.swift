@@ -38,7 +38,7 @@ public enum MetaTrainingRun {
 
     public static func run(
         configuration: TrainingConfiguration, output: URL, resume: Bool,
-        progress: (Progress) -> Void = { _ in }
+        communicator: any ParticleCommunicator = SingleProcess(), progress: (Progress) -> Void = { _ in }
     ) throws {
         try configuration.validate()
         // Particles run one per core; BLAS inside each must not spawn threads of its own (oversubscription makes
@@ -50,26 +50,29 @@ public enum MetaTrainingRun {
         switch checkpoint.kind {
         case AdafactorMLP.kind:
             let model = try checkpoint.model(AdafactorMLP.self)
-            try train(model, theta0: try checkpoint.parameters(for: model), configuration, output, resume, progress)
+            try train(model, theta0: try checkpoint.parameters(for: model), configuration, output, resume, communicator,
+                      progress)
         default:
             let model = try checkpoint.model(Optimus.self)
-            try train(model, theta0: try checkpoint.parameters(for: model), configuration, output, resume, progress)
+            try train(model, theta0: try checkpoint.parameters(for: model), configuration, output, resume, communicator,
+                      progress)
         }
     }
 
     static func train<M: LearnedOptimizer>(
         _ model: M, theta0: [Float], _ config: TrainingConfiguration, _ output: URL, _ resume: Bool,
-        _ progress: (Progress) -> Void
+        _ communicator: any ParticleCommunicator, _ progress: (Progress) -> Void
     ) throws where M.Stepper.State: Codable {
         let fm = FileManager.default
-        try fm.createDirectory(at: output, withIntermediateDirectories: true)
+        let writer = communicator.rank == 0  // only rank 0 writes files and reports
+        if writer { try fm.createDirectory(at: output, withIntermediateDirectories: true) }
         let configURL = output.appendingPathComponent("config.json")
         let stateURL = output.appendingPathComponent("training-state.bin")
         let metricsURL = output.appendingPathComponent("metrics.jsonl")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         let problem = LearnedOptimizerProblem(model: model, tasks: config.tasks, normalizer: config.normalizer)
-        let trainer = PESTrainer(problem: problem, configuration: config.pes)
+        let trainer = PESTrainer(problem: problem, configuration: config.pes, communicator: communicator)
         var state: PESTrainer<LearnedOptimizerProblem<M>>.State
         var history: [TrainingMetrics] = []
         if resume && fm.fileExists(atPath: stateURL.path) {
@@ -81,14 +84,16 @@ public enum MetaTrainingRun {
             state = try readState(stateURL, as: PESTrainer<LearnedOptimizerProblem<M>>.State.self)
             history = (try? readMetrics(metricsURL)) ?? []
             history = history.filter { $0.step <= state.outerStep }
-            try writeMetrics(history, to: metricsURL)  // drop steps after the checkpoint: they are redone
+            if writer { try writeMetrics(history, to: metricsURL) }  // drop steps after the checkpoint: redone
         } else {
             if !resume && fm.fileExists(atPath: stateURL.path) {
                 throw MetaTrainingError.state("\(output.path) already holds a run; pass --resume or choose a new folder")
             }
-            try encoder.encode(config).write(to: configURL, options: .atomic)
+            if writer {
+                try encoder.encode(config).write(to: configURL, options: .atomic)
+                try? fm.removeItem(at: metricsURL)
+            }
             state = trainer.initialState(theta: theta0)
-            try? fm.removeItem(at: metricsURL)
         }
         let validationTasks: [TaskSpec] = {
             var g = Xoshiro256StarStar(seed: config.validation.seed)
@@ -99,12 +104,12 @@ public enum MetaTrainingRun {
         let previousSeconds = history.last?.seconds ?? 0
         let previousCPU = history.last?.cpuSeconds ?? 0
         let firstStep = state.outerStep
-        let metricsHandle = try appendHandle(metricsURL)
-        defer { try? metricsHandle.close() }
+        let metricsHandle = writer ? try appendHandle(metricsURL) : nil
+        defer { try? metricsHandle?.close() }
         while state.outerStep < config.outerSteps {
             let report = trainer.step(&state)
             var validation: Double?
-            if config.validation.every > 0 && state.outerStep % config.validation.every == 0 {
+            if writer && config.validation.every > 0 && state.outerStep % config.validation.every == 0 {
                 validation = validationLoss(model, theta: state.theta, tasks: validationTasks,
                                             steps: config.validation.steps, normalizer: config.normalizer)
             }
@@ -115,13 +120,15 @@ public enum MetaTrainingRun {
                                     nonFiniteGradient: report.nonFinite, validationLoss: validation)
             history.append(m)
             let line = try JSONEncoder().encode(m) + Data("\n".utf8)
-            try metricsHandle.write(contentsOf: line)
+            try metricsHandle?.write(contentsOf: line)
             let done = state.outerStep - firstStep
             let rate = Double(done) / max(elapsed, 1e-9)
-            progress(Progress(step: state.outerStep, total: config.outerSteps, loss: report.loss,
+            if writer { progress(Progress(step: state.outerStep, total: config.outerSteps, loss: report.loss,
                               stepsPerSecond: rate, secondsRemaining: Double(config.outerSteps - state.outerStep) / rate,
-                              validationLoss: validation))
+                              validationLoss: validation)) }
             if state.outerStep % config.checkpointEvery == 0 || state.outerStep == config.outerSteps {
+                try trainer.synchronizeParticles(&state)
+                guard writer else { continue }
                 try writeState(state, to: stateURL)
                 let provenance = [
                     "source": "optimus train (PES)", "outerSteps": String(state.outerStep),

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import OptimusNumerics
 
 #if canImport(Glibc)
@@ -76,10 +77,19 @@ public struct PESConfiguration: Codable, Equatable, Sendable {
 public struct PESTrainer<Problem: InnerProblem>: Sendable {
     public let problem: Problem
     public let configuration: PESConfiguration
+    /// The processes the particles are spread over (default: this one).
+    public let communicator: any ParticleCommunicator
 
-    public init(problem: Problem, configuration: PESConfiguration) {
+    public init(problem: Problem, configuration: PESConfiguration,
+                communicator: any ParticleCommunicator = SingleProcess()) {
         self.problem = problem
         self.configuration = configuration
+        self.communicator = communicator
+    }
+
+    /// The particles this process advances.
+    var localParticles: [Int] {
+        (0..<configuration.particles).filter { $0 % communicator.size == communicator.rank }
     }
 
     /// One particle's persistent state.
@@ -198,18 +208,59 @@ public struct PESTrainer<Problem: InnerProblem>: Sendable {
                     parts[i] = particle
                     out[i] = r
                 }
+                let mine = localParticles
                 if config.threads == 1 {
-                    for i in 0..<k { work(i) }
+                    for i in mine { work(i) }
                 } else {
-                    DispatchQueue.concurrentPerform(iterations: k, execute: work)
+                    DispatchQueue.concurrentPerform(iterations: mine.count) { work(mine[$0]) }
                 }
             }
         }
         state.particles = particles
-        return results.map { r in
-            guard let r else { preconditionFailure("PES: a particle produced no result") }
-            return r
+        if communicator.size == 1 {
+            return results.map { r in
+                guard let r else { preconditionFailure("PES: a particle produced no result") }
+                return r
+            }
         }
+        // K × (P + 2) buffer: gradient, loss, emptiness; zero for other processes' particles, so the sum is exact.
+        let width = p + 2
+        var buffer = [Double](repeating: 0, count: k * width)
+        for (i, r) in results.enumerated() {
+            guard let r else { continue }
+            for j in 0..<p { buffer[i * width + j] = r.gradient[j] }
+            buffer[i * width + p] = r.loss
+            buffer[i * width + p + 1] = r.empty ? 1 : 0
+        }
+        communicator.allReduceSum(&buffer)
+        return (0..<k).map { i in
+            let local = results[i]
+            return PESGradient.Particle(gradient: Array(buffer[(i * width)..<(i * width + p)]),
+                                        accumulator: local?.accumulator ?? [],
+                                        loss: buffer[i * width + p], empty: buffer[i * width + p + 1] != 0)
+        }
+    }
+
+    /// Makes every process's copy of the particle states current (before a checkpoint): each process sends the
+    /// particles it owns.
+    public func synchronizeParticles(_ state: inout State) throws {
+        guard communicator.size > 1 else { return }
+        let mine = localParticles
+        let bytes = [UInt8](try BinaryCoder.encode(IndexedParticles(indices: mine, particles: mine.map { state.particles[$0] })))
+        for received in communicator.allGather(bytes) {
+            let (indices, particles) = try decodePair(Data(received))
+            for (i, particle) in zip(indices, particles) { state.particles[i] = particle }
+        }
+    }
+
+    private func decodePair(_ data: Data) throws -> ([Int], [Particle]) {
+        let pair = try BinaryCoder.decode(IndexedParticles.self, from: data)
+        return (pair.indices, pair.particles)
+    }
+
+    private struct IndexedParticles: Codable {
+        var indices: [Int]
+        var particles: [Particle]
     }
 
     /// One outer step: estimate, sanitize (non-finite → 0), clip element-wise, Adam.
