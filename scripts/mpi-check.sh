@@ -8,6 +8,8 @@ if ! command -v mpirun >/dev/null 2>&1 || ! pkg-config --exists ompi-c 2>/dev/nu
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq libopenmpi-dev openmpi-bin >/dev/null
 fi
+python3 -c "import safetensors, numpy" 2>/dev/null \
+  || python3 -m pip install -q --disable-pip-version-check -r tests/python/requirements.txt 2>/dev/null
 swift build -c release --product optimus
 (cd MPI && swift build -c release)
 work=$(mktemp -d)
