@@ -17,6 +17,7 @@ def main():
     ap.add_argument("--heldout", required=True)
     ap.add_argument("--figure", default="validation.svg")
     ap.add_argument("--output", default="checkpoints/README.md")
+    ap.add_argument("--note", default=None, help="a Markdown file with remarks (no numbers) appended as Notes")
     args = ap.parse_args()
     lines = ["# Shipped learned optimizers", "",
              "Meta-trained with PES on the benchmark distribution (the 15 functions of the paper's Section 5.1, "
@@ -60,6 +61,8 @@ def main():
     lines += ["", "Meta-loss: mean over the budget of log10((f − f*)/(f0 − f*)), clipped to [−12, 2]; lower is better. "
               "Final gap: the same at the best point. L-BFGS gets the same evaluation budget (its line search may use "
               "several evaluations per iteration).", ""]
+    if args.note:
+        lines += ["## Notes", "", pathlib.Path(args.note).read_text().strip(), ""]
     pathlib.Path(args.output).write_text("\n".join(lines))
 
 
