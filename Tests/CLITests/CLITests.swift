@@ -63,6 +63,18 @@ struct CLI {
         #expect(a["iterations"] as? Int == 50 && a["functionEvaluations"] as? Int == 51)
     }
 
+    @Test func learnedOptimizersLoadTheShippedCheckpointsByDefault() throws {
+        for name in ["optimus", "adafactor-mlp"] {
+            let r = try CLI.run(["minimize", "--function", "rosenbrock", "--dimension", "20", "--optimizer", name,
+                                 "--iterations", "50", "--json"])
+            #expect(r.status == 0, "\(name): \(r.stderr)")
+            #expect(!r.stderr.contains("untrained"), "\(name) did not find checkpoints/: \(r.stderr)")
+            let j = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            let best = try #require(j?["bestValue"] as? Double), initial = try #require(j?["initialValue"] as? Double)
+            #expect(best < initial)
+        }
+    }
+
     @Test func functionsListsAllSixteenWithFStar() throws {
         let j = try CLI.json(["functions", "--json"])
         let functions = try #require(j["functions"] as? [[String: Any]])
