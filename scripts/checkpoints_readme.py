@@ -52,7 +52,8 @@ def main():
     lines += ["", f"![validation meta-loss against CPU time]({args.figure})", "",
               f"## Against tuned Adam and L-BFGS on {len(heldout['tasks'])} held-out tasks ({heldout['budget']} evaluations each)", "",
               "Command: `optimus heldout --checkpoint checkpoints/adafactor-mlp-functions.safetensors "
-              "--checkpoint checkpoints/optimus-functions.safetensors --json` (tasks from seed 9999, the validation set).", "",
+              "--checkpoint checkpoints/optimus-functions.safetensors --json` (tasks from seed "
+              f"{heldout.get('seed', 4242)}, not the validation tasks of seed 9999 used to pick the shipped θ).", "",
               "| solver | mean meta-loss | mean final log10 gap | median final log10 gap | best on tasks |",
               "|---|---:|---:|---:|---:|"]
     for r in heldout["rows"]:

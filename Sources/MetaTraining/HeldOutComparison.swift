@@ -25,6 +25,8 @@ public enum HeldOutComparison {
     }
 
     public struct Result: Sendable, Codable {
+        /// Seed the tasks were drawn from (recorded by the caller).
+        public var seed: UInt64?
         public var tasks: [TaskSpec]
         public var budget: Int
         public var rows: [Row]
@@ -86,6 +88,6 @@ public enum HeldOutComparison {
         }
         var byName: [String: [Double]] = [:]
         for s in 0..<n { byName[names[s]] = gaps[s] }
-        return Result(tasks: tasks, budget: budget, rows: rows, finalGaps: byName)
+        return Result(seed: nil, tasks: tasks, budget: budget, rows: rows, finalGaps: byName)
     }
 }

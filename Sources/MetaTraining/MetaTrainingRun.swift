@@ -23,7 +23,8 @@ public struct TrainingMetrics: Codable, Sendable, Equatable {
 /// - `config.json`: the configuration (a resume must use the same one);
 /// - `training-state.bin`: everything needed to continue bit-identically (``BinaryCoder``), written atomically;
 /// - `metrics.jsonl`: one ``TrainingMetrics`` per outer step;
-/// - `<kind>.safetensors`: the usable meta-parameters, with provenance;
+/// - `<kind>.safetensors`: the usable meta-parameters, with provenance (latest);
+/// - `<kind>-best.safetensors`: θ with the best validation meta-loss so far;
 /// - `curve.svg`: training and validation meta-loss against outer step.
 public enum MetaTrainingRun {
     /// Progress after each outer step.
@@ -104,6 +105,7 @@ public enum MetaTrainingRun {
         let previousSeconds = history.last?.seconds ?? 0
         let previousCPU = history.last?.cpuSeconds ?? 0
         let firstStep = state.outerStep
+        var bestValidation = history.compactMap(\.validationLoss).min() ?? .infinity
         let metricsHandle = writer ? try appendHandle(metricsURL) : nil
         defer { try? metricsHandle?.close() }
         while state.outerStep < config.outerSteps {
@@ -119,6 +121,15 @@ public enum MetaTrainingRun {
                                     cpuSeconds: previousCPU + cpuSeconds() - cpuAtStart,
                                     nonFiniteGradient: report.nonFinite, validationLoss: validation)
             history.append(m)
+            if let v = validation, v < bestValidation {
+                // The best θ on the validation tasks so far (choose it for shipping; report on other tasks).
+                bestValidation = v
+                try Checkpoint(model: model, parameters: state.theta, provenance: [
+                    "source": "optimus train (PES), best validation", "outerSteps": String(state.outerStep),
+                    "seed": String(config.pes.seed), "modelSeed": String(config.model.seed),
+                    "validationLoss": String(v),
+                ]).write(to: output.appendingPathComponent("\(config.model.kind)-best.safetensors"))
+            }
             let line = try JSONEncoder().encode(m) + Data("\n".utf8)
             try metricsHandle?.write(contentsOf: line)
             let done = state.outerStep - firstStep
