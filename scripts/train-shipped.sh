@@ -5,7 +5,7 @@ set -u
 RUNS=${1:-runs}
 BIN=.build/release/optimus
 mkdir -p "$RUNS"
-for name in adafactor-mlp-functions optimus-small-functions optimus-paper-functions; do
+for name in adafactor-mlp-functions optimus-small-lr1e-3-functions optimus-paper-functions; do
   resume=""
   [ -f "$RUNS/$name/training-state.bin" ] && resume="--resume"
   echo "== $name $(date -u +%FT%TZ) $resume" >> "$RUNS/train.log"
