@@ -125,8 +125,8 @@ public enum Michalewicz {
     private static let peakWindow = 0.3
 
     /// Coordinates above this use ``solveByLobes(_:)``: the §2.3 grid costs O(i) points per coordinate, so
-    /// f*(d) would cost O(d²) evaluations (minutes at d = 32768 in a debug build).
-    static let gridLimit = 2000
+    /// f*(d) would cost O(d²) evaluations (10 s at d = 5000 in a release build); the reference values go to d = 1000.
+    static let gridLimit = 1000
 
     /// Minimizes hᵢ on [0, π] (i = `index`, 1-based) by the grid + golden-section method of §2.3 (for i ≤
     /// ``gridLimit``).
@@ -180,23 +180,24 @@ public enum Michalewicz {
         return result
     }
 
-    /// Minimizes hᵢ without a grid: every local minimum of hᵢ lies in one of the i lobes of sin²⁰(i t²/π) between
-    /// t = π√(k/i) and π√((k+1)/i); each lobe's value at its peak screens the candidates, and every lobe within 0.02
-    /// of the best is minimized by golden section and polished. O(i) evaluations per coordinate. Agrees with the grid
-    /// method where both run (tested).
+    /// Minimizes hᵢ without a grid, in O(1) evaluations. Every local minimum of hᵢ lies in one of the lobes of
+    /// sin²⁰(i t²/π) between t = π√(k/i) and π√((k+1)/i). The value b₀ = hᵢ at the lobe peak nearest π/2 bounds the
+    /// minimum from above, and hᵢ(t) ≥ −sin t, so every point below b₀ has sin t > −b₀: only the lobes meeting
+    /// [asin(−b₀), π − asin(−b₀)] (one to three lobes for large i) can hold the minimum, and each is minimized by
+    /// golden section and polished. Agrees with the grid method where both run (tested).
     static func solveByLobes(_ index: Int) -> (argmin: Double, value: Double) {
         let i = Double(index)
-        var screen: [(k: Int, value: Double)] = []
-        screen.reserveCapacity(index)
-        for k in 0..<index {
-            let peak = Double.pi * ((Double(k) + 0.5) / i).squareRoot()
-            if peak <= Double.pi { screen.append((k, h(peak, i))) }
-        }
-        let bestScreen = screen.map(\.value).min() ?? 0
+        let pi = Double.pi
+        let nearest = min(max(0, (i / 4 - 0.5).rounded()), i - 1)  // peak π√((k + ½)/i) = π/2
+        let bound = h(pi * ((nearest + 0.5) / i).squareRoot(), i)
+        let (lowT, highT) = -bound > 0 ? (asin(min(1, -bound)), pi - asin(min(1, -bound))) : (0, pi)
+        let firstLobe = max(0, Int((i * lowT * lowT / (pi * pi)).rounded(.down)))  // u = i t²/π = πk
+        let lastLobe = min(index - 1, Int((i * highT * highT / (pi * pi)).rounded(.down)))
         var result = (argmin: Double.nan, value: Double.infinity)
-        for (k, v) in screen where v <= bestScreen + 0.02 {
-            let lo = Double.pi * (Double(k) / i).squareRoot()
-            let hi = min(Double.pi, Double.pi * ((Double(k) + 1) / i).squareRoot())
+        for k in firstLobe...max(firstLobe, lastLobe) {
+            let lo = pi * (Double(k) / i).squareRoot()
+            let hi = min(pi, pi * ((Double(k) + 1) / i).squareRoot())
+            guard lo < hi else { continue }
             let polished = polish(goldenSection(lo, hi) { h($0, i) }, lo: lo, hi: hi, i)
             if polished.value < result.value { result = polished }
         }

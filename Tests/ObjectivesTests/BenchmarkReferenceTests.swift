@@ -480,6 +480,12 @@ private let michalewiczXStarGradientTolerance = 1e-14
 }
 
 @Suite struct MichalewiczLobeSolverTests {
+    /// Beyond the grid range each coordinate's minimum is −1 + O(1/i²): f*(20000) lies in (−20000, f*(1000) − 19000).
+    @Test func largeDimensionsAreFastAndPlausible() {
+        let f = Michalewicz.minimum(dimension: 20_000)
+        #expect(f > -20_000 && f < Michalewicz.minimum(dimension: 1000) - 18_999.99, "\(f)")
+    }
+
     /// The O(i) lobe solver used above coordinate 2000 agrees with the §2.3 grid method where both run.
     @Test(arguments: [1, 2, 3, 17, 150, 999, 2000])
     func lobeSolverAgreesWithTheGridMethod(_ i: Int) {
