@@ -115,7 +115,7 @@ public enum MetaTrainingRun {
                 validation = validationLoss(model, theta: state.theta, tasks: validationTasks,
                                             steps: config.validation.steps, normalizer: config.normalizer)
             }
-            let elapsed = seconds(ContinuousClock.now - startTime)
+            let elapsed = (ContinuousClock.now - startTime).inSeconds
             let m = TrainingMetrics(step: state.outerStep, loss: report.loss, gradientNorm: report.gradientNorm,
                                     innerSteps: report.innerSteps, seconds: previousSeconds + elapsed,
                                     cpuSeconds: previousCPU + cpuSeconds() - cpuAtStart,
@@ -236,7 +236,4 @@ public enum MetaTrainingRun {
             + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
 
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-    }
 }

@@ -74,7 +74,7 @@ public struct BasinHopping<Local: Optimizer>: Optimizer {
             let f = s.localState.iterateValue
             if s.localBest == nil || f < s.localBest!.value { s.localBest = (s.localState.iterate, f) }
             let g = s.localState.iterateGradient
-            if s.localIterationCount >= localIterations || infinityNorm(g) <= localGradientTolerance {
+            if s.localIterationCount >= localIterations || g.infinityNorm <= localGradientTolerance {
                 hop(&s)
             }
             return .accepted

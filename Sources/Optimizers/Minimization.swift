@@ -1,4 +1,5 @@
 import Foundation
+import OptimusNumerics
 
 /// The generic minimization driver as an ask/tell state machine.
 ///
@@ -94,11 +95,11 @@ public struct Minimization<O: Optimizer>: Sendable {
             optimizer: optimizer.name,
             x: best.x, value: best.value, initialValue: initialValue,
             finalPoint: state.iterate, finalValue: state.iterateValue,
-            finalGradientNorm: g.isEmpty ? .nan : infinityNorm(g),
+            finalGradientNorm: g.isEmpty ? .nan : g.infinityNorm,
             iterations: max(0, iterations),
             functionEvaluations: evaluations, gradientEvaluations: evaluations,
             termination: termination ?? .iterationLimit,
-            seconds: seconds(termination == nil ? ContinuousClock.now - startTime : elapsed),
+            seconds: (termination == nil ? ContinuousClock.now - startTime : elapsed).inSeconds,
             trace: options.recordTrace ? trace : nil)
     }
 
@@ -115,7 +116,7 @@ public struct Minimization<O: Optimizer>: Sendable {
         iterations += 1
         let f = state.iterateValue
         let x = state.iterate
-        let gNorm = infinityNorm(state.iterateGradient)
+        let gNorm = state.iterateGradient.infinityNorm
         if iterations == 0 { initialValue = f }
         if options.recordTrace {
             trace.append(TraceEntry(iteration: iterations, value: f, bestValue: best.value, gradientNorm: gNorm,
@@ -149,7 +150,7 @@ public struct Minimization<O: Optimizer>: Sendable {
 
     private mutating func checkBudgetsBeforeEvaluation() {
         if let m = options.maxEvaluations, evaluations >= m { return finish(.evaluationLimit) }
-        if let t = options.timeLimit, seconds(ContinuousClock.now - startTime) >= t { return finish(.timeLimit) }
+        if let t = options.timeLimit, (ContinuousClock.now - startTime).inSeconds >= t { return finish(.timeLimit) }
     }
 
     private mutating func finish(_ reason: TerminationReason) {
@@ -157,19 +158,6 @@ public struct Minimization<O: Optimizer>: Sendable {
         elapsed = ContinuousClock.now - startTime
     }
 
-    private func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-    }
-}
-
-@inline(__always)
-func infinityNorm(_ v: [Double]) -> Double {
-    var m = 0.0
-    for e in v {
-        if e.isNaN { return .nan }
-        m = max(m, abs(e))
-    }
-    return m
 }
 
 @inline(__always)

@@ -123,7 +123,7 @@ struct Demo: ParsableCommand {
         }
         print("")
         print("* lowest mean f − f* for the problem; \"diverged\": a run reached NaN or ±∞ (counted as +∞). "
-              + "Wall time \(String(format: "%.1f", seconds(wall))) s.")
+              + "Wall time \(String(format: "%.1f", wall.inSeconds)) s.")
     }
 
     private func startPoints(_ objective: BenchmarkObjective, seed: UInt64, count: Int) -> [[Double]] {
@@ -131,7 +131,4 @@ struct Demo: ParsableCommand {
         return (0..<count).map { _ in objective.randomStart(using: &g) }
     }
 
-    private func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-    }
 }

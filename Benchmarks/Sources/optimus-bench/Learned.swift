@@ -29,7 +29,7 @@ func benchmarkLearned(dimensions: [Int], minimumSeconds: Double) {
             repeat {
                 _ = optimizer.update(&state, value: 1, gradient: gradient)
                 steps += 1
-                elapsed = seconds(clock.now - start)
+                elapsed = (clock.now - start).inSeconds
             } while elapsed < minimumSeconds || steps < 3
             let perStep = elapsed / Double(steps)
             let rate = flops / perStep / 1e9
@@ -39,9 +39,6 @@ func benchmarkLearned(dimensions: [Int], minimumSeconds: Double) {
     }
 }
 
-func seconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-}
 
 /// GFLOP/s of single-thread sgemm on the shapes that dominate Optimus at N = 1000.
 func measureSgemm(minimumSeconds: Double) -> Double {
@@ -60,7 +57,7 @@ func measureSgemm(minimumSeconds: Double) -> Double {
         BLAS.gemm(x, w, into: &c1)
         BLAS.gemm(p, v, into: &c2)
         rounds += 1
-        elapsed = seconds(clock.now - start)
+        elapsed = (clock.now - start).inSeconds
     } while elapsed < minimumSeconds
     return flopsPerRound * Double(rounds) / elapsed / 1e9
 }

@@ -58,7 +58,7 @@ func timeRuns(_ objective: BenchmarkObjective, _ x0: [Double], _ optimizer: any 
         let r = try? minimize(objective, from: x0, using: optimizer,
                               options: .init(maxIterations: iterations, gradientTolerance: 1e-5))
         let d = clock.now - start
-        let s = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        let s = d.inSeconds
         if let r { best = min(best, s / Double(max(1, r.iterations))); last = r }
     }
     return (best, last!)
