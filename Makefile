@@ -3,7 +3,7 @@
 #   make test   build and run the whole test suite
 SWIFT ?= swift
 
-.PHONY: deps demo test build release bench mpi-check clean
+.PHONY: deps demo test build release bench mpi-check evaluate evaluate-quick clean
 
 deps:
 	@scripts/install-deps.sh
@@ -13,6 +13,16 @@ release: deps
 
 demo: release
 	.build/release/optimus demo
+
+# The paper's Section 5.1 benchmark with the shipped checkpoints (< 60 min on 2 cores; resumable: run it again after an
+# interruption), then the report and the README's results section.
+evaluate: release
+	.build/release/optimus evaluate --suite paper --output results/paper
+	.build/release/optimus report results/paper --readme README.md
+
+evaluate-quick: release
+	.build/release/optimus evaluate --suite quick --output .build/results-quick
+	.build/release/optimus report .build/results-quick
 
 build: deps
 	$(SWIFT) build --build-tests

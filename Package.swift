@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "LearnedOptimizers", targets: ["LearnedOptimizers"]),
         .library(name: "OptimusServer", targets: ["OptimusServer"]),
         .library(name: "MetaTraining", targets: ["MetaTraining"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
         .executable(name: "optimus", targets: ["optimus"]),
     ],
     dependencies: [
@@ -35,10 +36,14 @@ let package = Package(
             dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers"]
         ),
         .target(
+            name: "Evaluation",
+            dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers"]
+        ),
+        .target(
             name: "OptimusKit",
             dependencies: [
                 "OptimusNumerics", "Objectives", "Optimizers", "NeuralNetworks", "LearnedOptimizers", "OptimusServer",
-                "MetaTraining",
+                "MetaTraining", "Evaluation",
             ]
         ),
         .executableTarget(
@@ -68,6 +73,10 @@ let package = Package(
         .testTarget(
             name: "MetaTrainingTests",
             dependencies: ["MetaTraining", "LearnedOptimizers", "Objectives", "Optimizers", "OptimusNumerics"]
+        ),
+        .testTarget(
+            name: "EvaluationTests",
+            dependencies: ["Evaluation", "Objectives", "Optimizers", "OptimusNumerics"]
         ),
         .testTarget(name: "CLITests", dependencies: ["optimus", "OptimusKit"]),
     ],

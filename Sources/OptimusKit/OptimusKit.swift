@@ -6,3 +6,4 @@
 @_exported import NeuralNetworks
 @_exported import OptimusServer
 @_exported import MetaTraining
+@_exported import Evaluation

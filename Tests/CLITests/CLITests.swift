@@ -122,3 +122,72 @@ struct CLI {
         #expect(j["initialValue"] as? Double == 55)
     }
 }
+
+/// The quick suite end to end through the built binary: evaluate → interrupt → resume → report (with the shipped
+/// checkpoints), as CI runs it.
+@Suite(.serialized) struct EvaluateCLITests {
+    @Test func quickSuiteEvaluatesResumesAndReports() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("optimus-quick-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("eval").path
+        let first = try CLI.run(["evaluate", "--suite", "quick", "--output", out])
+        #expect(first.status == 0, "\(first.stderr)")
+        let recordsURL = URL(fileURLWithPath: out).appendingPathComponent("records.jsonl")
+        let lines = try String(contentsOf: recordsURL, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 6 * 6 * 4)  // problems × solvers × starts
+        let tuning = try String(contentsOfFile: out + "/tuning.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(tuning.count == 6 * 2)
+
+        // Interrupted: keep 50 records and half of the 51st, then resume.
+        let kept = lines.prefix(50).joined(separator: "\n") + "\n" + lines[50].prefix(40)
+        try kept.write(to: recordsURL, atomically: true, encoding: .utf8)
+        let resumed = try CLI.run(["evaluate", "--suite", "quick", "--output", out])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let after = try String(contentsOf: recordsURL, encoding: .utf8).split(separator: "\n")
+        #expect(after.count == lines.count)
+        #expect(Array(after.prefix(50)) == Array(lines.prefix(50)))
+        // The redone runs are the same runs (seeded): same traces, whatever their order in the file.
+        func traces(_ ls: [Substring]) throws -> [String: [Double]] {
+            var out: [String: [Double]] = [:]
+            for l in ls {
+                let o = try #require(try JSONSerialization.jsonObject(with: Data(l.utf8)) as? [String: Any])
+                let key = "\(o["problem"]!)|\(o["solver"]!)|\(o["start"]!)"
+                out[key] = (o["best"] as? [Any])?.compactMap { ($0 as? NSNumber)?.doubleValue }
+            }
+            return out
+        }
+        #expect(try traces(after) == traces(lines))
+
+        // Report, with a README section.
+        let readme = dir.appendingPathComponent("README.md")
+        try "# x\n\n<!-- evaluation-results:begin -->\nold\n<!-- evaluation-results:end -->\n\ntail\n"
+            .write(to: readme, atomically: true, encoding: .utf8)
+        let summary = try CLI.json(["report", out, "--readme", readme.path, "--json"])
+        #expect(summary["completeProblems"] as? Int == 6 && summary["runs"] as? Int == 144)
+        let claims = try #require(summary["claims"] as? [String: Any])
+        #expect((claims["rhoAtOne"] as? [String: Any])?.count == 5)
+        let report = try String(contentsOfFile: out + "/report.md", encoding: .utf8)
+        for section in ["## Headline claims", "## Performance profiles", "## Iterations to reach the baselines",
+                        "## Generalization over dimension", "## Step directions", "## Mean best value per problem",
+                        "## Tuned learning rates", "sha256"] {
+            #expect(report.contains(section), "report.md lacks \(section)")
+        }
+        for figure in (summary["figures"] as? [String]) ?? [] {
+            #expect(FileManager.default.fileExists(atPath: out + "/" + figure))
+        }
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        #expect(!text.contains("\nold\n") && text.contains("Results on the paper's benchmark") && text.hasSuffix("tail\n"))
+    }
+
+    @Test func badSuitesAreRejectedNamingTheField() throws {
+        let unknown = try CLI.run(["evaluate", "--suite", "nosuch", "--output", "/tmp/never"])
+        #expect(unknown.status == 64 && unknown.stderr.contains("suite:"))
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("suite-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try #"{"problems":[{"function":"rosenbrock","dimension":10}],"budget":5}"#.write(to: file, atomically: true, encoding: .utf8)
+        let bad = try CLI.run(["evaluate", "--suite", file.path, "--output", "/tmp/never"])
+        #expect(bad.status == 65 && bad.stderr.contains("budget"), "\(bad.stderr)")
+        let noFolder = try CLI.run(["report", "/tmp/definitely-not-an-evaluation"])
+        #expect(noFolder.status == 65 && noFolder.stderr.contains("suite.json"))
+    }
+}
