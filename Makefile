@@ -19,6 +19,7 @@ demo: release
 evaluate: release
 	.build/release/optimus evaluate --suite paper --output results/paper
 	.build/release/optimus report results/paper --readme README.md
+	gzip -9 -k -f results/paper/*.jsonl   # the records are committed compressed; the report reads either
 
 evaluate-quick: release
 	.build/release/optimus evaluate --suite quick --output .build/results-quick

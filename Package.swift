@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "OptimusServer", targets: ["OptimusServer"]),
         .library(name: "MetaTraining", targets: ["MetaTraining"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
+        .library(name: "HumanMotion", targets: ["HumanMotion"]),
         .executable(name: "optimus", targets: ["optimus"]),
     ],
     dependencies: [
@@ -39,11 +40,12 @@ let package = Package(
             name: "Evaluation",
             dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers"]
         ),
+        .target(name: "HumanMotion", dependencies: ["OptimusNumerics", "Objectives"]),
         .target(
             name: "OptimusKit",
             dependencies: [
                 "OptimusNumerics", "Objectives", "Optimizers", "NeuralNetworks", "LearnedOptimizers", "OptimusServer",
-                "MetaTraining", "Evaluation",
+                "MetaTraining", "Evaluation", "HumanMotion",
             ]
         ),
         .executableTarget(
@@ -78,6 +80,7 @@ let package = Package(
             name: "EvaluationTests",
             dependencies: ["Evaluation", "Objectives", "Optimizers", "OptimusNumerics"]
         ),
+        .testTarget(name: "HumanMotionTests", dependencies: ["HumanMotion", "OptimusNumerics"]),
         .testTarget(name: "CLITests", dependencies: ["optimus", "OptimusKit"]),
     ],
     swiftLanguageModes: [.v6]

@@ -126,9 +126,16 @@ public final class JSONLinesFile<Record: Codable & Sendable>: Sendable {
         }
     }
 
-    /// Reads all records of a file (no repair); a missing file gives [].
+    /// Reads all records of a file (no repair); a missing file gives []. When only `<file>.gz` exists (evaluations
+    /// are committed compressed), it is read through `gzip -dc`.
     public static func read(_ url: URL) throws(EvaluationError) -> [Record] {
-        guard let data = FileManager.default.contents(atPath: url.path) else { return [] }
+        let fm = FileManager.default
+        var contents = fm.contents(atPath: url.path)
+        let compressed = url.appendingPathExtension("gz")
+        if contents == nil, fm.fileExists(atPath: compressed.path) {
+            contents = try gunzip(compressed)
+        }
+        guard let data = contents else { return [] }
         let decoder = makeRecordDecoder()
         var out: [Record] = []
         for (i, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() where !line.isEmpty {
@@ -140,6 +147,21 @@ public final class JSONLinesFile<Record: Codable & Sendable>: Sendable {
         }
         return out
     }
+}
+
+/// The decompressed contents of a gzip file (`gzip -dc`, present on every Debian system).
+func gunzip(_ url: URL) throws(EvaluationError) -> Data {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/gzip")
+    p.arguments = ["-dc", url.path]
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    do { try p.run() } catch { throw .file(url.path, "cannot run gzip: \(error.localizedDescription)") }
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else { throw .file(url.path, "gzip -dc failed (status \(p.terminationStatus))") }
+    return data
 }
 
 /// Records encode non-finite numbers as the strings "NaN", "Infinity", "-Infinity" (diverged runs are data).

@@ -269,7 +269,7 @@ public struct EvaluationReport: Sendable {
                            yLabel: "iterations(baseline) / iterations(Optimus)")
         plot.yScale = .log10
         plot.xRange = 0...100
-        plot.height = 560
+        plot.height = 640
         plot.horizontalLines = [(1, "break-even")]
         var lowest = 1.0, highest = 10.0
         for (b, rs) in all {
@@ -526,7 +526,7 @@ public struct EvaluationReport: Sendable {
             + "Full report: [\(rel)/report.md](\(rel)/report.md).\n\n"
         for (name, c) in (manifest?.checkpoints ?? [:]).sorted(by: { $0.key < $1.key }) {
             s += "- \(Self.displayName(name)) checkpoint `\(URL(fileURLWithPath: c.path).lastPathComponent)`, sha256 "
-                + "`\(c.sha256.prefix(16))…`\n"
+                + "`\(c.sha256.prefix(16))…` (\(c.parameters) meta-parameters)\n"
         }
         if let c = summary.claims { s += "\n" + claimsSection(c, problems: summary.completeProblems).replacingOccurrences(of: "## Headline claims of the paper, measured\n\n", with: "") }
         for f in summary.figures where ["figures/performance-profile.svg", "figures/iteration-ratios.svg",

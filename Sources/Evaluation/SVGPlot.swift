@@ -78,7 +78,7 @@ public struct SVGPlot: Sendable {
     // MARK: Drawing
 
     private var margins: (left: Double, right: Double, top: Double, bottom: Double) {
-        (78, 20, 42, namedXTicks.isEmpty ? 52 : 150)
+        (78, 20, 42, namedXTicks.isEmpty ? 52 : 40 + 5.2 * Double(namedXTicks.map(\.label.count).max() ?? 0))
     }
 
     private func body() -> String {
@@ -119,7 +119,7 @@ public struct SVGPlot: Sendable {
         let clipID = "clip\(abs(title.hashValue % 100_000))"
         s += "<clipPath id=\"\(clipID)\"><rect x=\"\(f(m.left))\" y=\"\(f(m.top))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\"/></clipPath>\n"
         s += "<g clip-path=\"url(#\(clipID))\">\n"
-        for series in self.series {
+        for (seriesIndex, series) in self.series.enumerated() {
             let pts = series.points.filter { usable($0.x, xScale) && usable($0.y, yScale) }
             let dash = series.dashed ? " stroke-dasharray=\"6,4\"" : ""
             if series.style != .markers, !pts.isEmpty {
@@ -142,7 +142,7 @@ public struct SVGPlot: Sendable {
                 s += "\n"
             }
             for x in series.floorPoints where xr.contains(x) {
-                s += "<circle cx=\"\(f(px(x)))\" cy=\"\(f(m.top + plotH - 5))\" r=\"3.2\" fill=\"white\" stroke=\"\(series.color)\" stroke-width=\"1.5\"/>"
+                s += "<circle cx=\"\(f(px(x)))\" cy=\"\(f(m.top + plotH - 5 - 7 * Double(seriesIndex)))\" r=\"3.2\" fill=\"white\" stroke=\"\(series.color)\" stroke-width=\"1.5\"/>"
             }
         }
         s += "</g>\n"

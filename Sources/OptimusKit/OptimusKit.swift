@@ -7,3 +7,4 @@
 @_exported import OptimusServer
 @_exported import MetaTraining
 @_exported import Evaluation
+@_exported import HumanMotion
