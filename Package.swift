@@ -40,7 +40,7 @@ let package = Package(
             name: "Evaluation",
             dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers"]
         ),
-        .target(name: "HumanMotion", dependencies: ["OptimusNumerics", "Objectives"]),
+        .target(name: "HumanMotion", dependencies: ["OptimusNumerics", "Objectives", "Optimizers"]),
         .target(
             name: "OptimusKit",
             dependencies: [
@@ -80,7 +80,7 @@ let package = Package(
             name: "EvaluationTests",
             dependencies: ["Evaluation", "Objectives", "Optimizers", "OptimusNumerics"]
         ),
-        .testTarget(name: "HumanMotionTests", dependencies: ["HumanMotion", "OptimusNumerics"]),
+        .testTarget(name: "HumanMotionTests", dependencies: ["HumanMotion", "OptimusNumerics", "Optimizers"]),
         .testTarget(name: "CLITests", dependencies: ["optimus", "OptimusKit"]),
     ],
     swiftLanguageModes: [.v6]

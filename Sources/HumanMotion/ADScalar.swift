@@ -1,3 +1,4 @@
+import _Differentiation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,3 +1,4 @@
+import _Differentiation
 // 3-D and spatial algebra over any ``ADScalar``: the simulator's arithmetic, written once for plain values, forward
 // tangents and the reverse-mode tape. Conventions as in Math3D.swift and Spatial.swift (rows, w-first quaternions,
 // spatial vectors (angular, linear) at the body origin in body coordinates).

@@ -1,3 +1,4 @@
+import _Differentiation
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML

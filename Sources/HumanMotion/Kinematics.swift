@@ -1,3 +1,4 @@
+import _Differentiation
 /// A rigid transform: world rotation and world position of a body frame's origin (its joint).
 public struct BodyFrame: Equatable, Sendable {
     public var rotation: Mat3

@@ -1,3 +1,4 @@
+import _Differentiation
 import Foundation
 
 /// A kinematic pose of the humanoid: root position and orientation (world) and each joint's local rotation.

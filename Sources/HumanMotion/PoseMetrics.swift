@@ -1,3 +1,4 @@
+import _Differentiation
 /// The pose metrics of the paper's Section 5.2 (definitions in `shared/specs/physics-motion.md` §1.3), computed on
 /// keypoint sequences `[frame][keypoint]` in metres.
 ///

@@ -1,3 +1,4 @@
+import _Differentiation
 /// A rigid body's spatial inertia at its body origin, [[A, B], [Bᵀ, D]] with A = I_c − m[c]×[c]×, B = m[c]×,
 /// D = m·1 (mass m, centre of mass c, rotational inertia I_c about it): the constant the dynamics start from.
 public struct SpatialInertia: Equatable, Sendable {

@@ -1,0 +1,198 @@
+import _Differentiation
+import Foundation
+import Objectives
+import Optimizers
+import OptimusNumerics
+
+/// How a clip is cut into windows and how each is solved.
+public struct ReconstructionOptions: Codable, Equatable, Sendable {
+    /// Window length (s); the last window ends at the clip's end.
+    public var windowSeconds = 1.0
+    /// Start-to-start distance of windows (s): windows overlap by windowSeconds − strideSeconds.
+    public var strideSeconds = 0.5
+    /// Keyframe spacing of the PD targets (s).
+    public var keyframeInterval = 1.0 / 15
+    /// Optimizer iterations per window.
+    public var iterations = 100
+    public var weights = LossWeights()
+    public init() {}
+
+    public func validate(clipDuration: Double) throws(HumanMotionError) {
+        guard windowSeconds >= 0.1, windowSeconds.isFinite else {
+            throw .invalid("windowSeconds", "must be at least 0.1 s, got \(windowSeconds)")
+        }
+        guard strideSeconds > 0, strideSeconds <= windowSeconds else {
+            throw .invalid("strideSeconds", "must be in (0, windowSeconds], got \(strideSeconds)")
+        }
+        guard keyframeInterval >= 1.0 / 120, keyframeInterval <= windowSeconds / 2 else {
+            throw .invalid("keyframeInterval", "must be in [1/120 s, windowSeconds/2], got \(keyframeInterval)")
+        }
+        guard iterations >= 0 else { throw .invalid("iterations", "must be ≥ 0") }
+        guard clipDuration + 1e-9 >= windowSeconds else {
+            throw .invalid("windowSeconds", String(format: "%.3g s is longer than the clip (%.3g s); use a shorter window",
+                                                   windowSeconds, clipDuration))
+        }
+    }
+}
+
+/// The outcome of reconstructing a clip.
+public struct ReconstructionResult: Codable, Sendable {
+    public struct Window: Codable, Sendable {
+        public var start: Double
+        public var duration: Double
+        public var parameters: Int
+        public var initialLoss: Double
+        public var finalLoss: Double
+        public var iterations: Int
+        public var evaluations: Int
+        public var termination: String
+        public var seconds: Double
+    }
+    public var clip: String
+    public var optimizer: String
+    public var seed: UInt64
+    public var options: ReconstructionOptions
+    public var windows: [Window]
+    /// Metrics of the reconstruction and of the raw kinematic observation, against the ground truth.
+    public var metrics: PoseMetrics.Values
+    public var observationMetrics: PoseMetrics.Values
+    public var evaluations: Int
+    public var seconds: Double
+    /// Reconstructed keypoints per clip frame.
+    public var keypoints: [[Vec3]]
+    /// Whether every window's rollout stayed finite.
+    public var finite: Bool
+}
+
+/// Reconstructs a clip window by window, each warm-started from the previous window's simulated state at its start.
+public enum Reconstructor {
+    /// The first window's initial state: the observed (noisy) first pose, lifted so that no contact point is below the
+    /// ground, at rest except for the root's linear velocity, estimated from the observed root over the first 0.1 s.
+    public static func initialState(_ observed: ObservedClip, simulator: Simulator) -> [Double] {
+        let estimate = MotionClip(name: "estimate", loops: false, times: observed.clip.times, poses: observed.estimatedPoses)
+        var pose = estimate.pose(at: 0)
+        let frames = simulator.humanoid.frames(pose)
+        let lowest = simulator.contactPoints.map { frames[$0.body].apply($0.point).y - $0.radius }.min() ?? 0
+        pose.rootPosition.y -= min(lowest, 0)
+        var s = SimulationState(resting: pose)
+        let h = min(0.1, observed.clip.duration)
+        let velocity = (estimate.pose(at: h).rootPosition - estimate.pose(at: 0).rootPosition) / h
+        s.rootLinearVelocity = pose.rotations[0].conjugate.rotate(velocity)
+        return simulator.flatten(s)
+    }
+
+    /// The window starting at `start` (s) of length `duration`, from `initialState`.
+    public static func window(_ observed: ObservedClip, simulator: Simulator, start: Double, duration: Double,
+                              initialState: [Double], options: ReconstructionOptions) -> ReconstructionWindow {
+        let clip = observed.clip
+        let dt = simulator.configuration.timeStep
+        var steps: [Int] = [], p3: [[Vec3]] = [], p2: [[SIMD2<Double>?]] = []
+        for (f, t) in clip.times.enumerated() where t > start + 1e-9 && t <= start + duration + 1e-9 {
+            steps.append(Int(((t - start) / dt).rounded()))
+            p3.append(observed.keypoints3D[f])
+            p2.append(observed.keypoints2D[f])
+        }
+        let estimate = MotionClip(name: "estimate", loops: false, times: clip.times, poses: observed.estimatedPoses)
+        let count = Int((duration / options.keyframeInterval - 1e-9).rounded(.up)) + 1
+        var theta: [Double] = []
+        var previous: [Double]?
+        for k in 0..<count {
+            var u = simulator.flattenTarget(estimate.pose(at: min(start + Double(k) * options.keyframeInterval, clip.duration)))
+            if let previous {  // same hemisphere as the previous keyframe, so interpolation takes the short way
+                for (b, body) in simulator.humanoid.bodies.enumerated() where b > 0 {
+                    guard case .spherical = body.joint else { continue }
+                    let o = simulator.layout.targetOffset[b]
+                    let d = (0..<4).reduce(0.0) { $0 + u[o + $1] * previous[o + $1] }
+                    if d < 0 { for c in 0..<4 { u[o + c] = -u[o + c] } }
+                }
+            }
+            theta += u
+            previous = u
+        }
+        return ReconstructionWindow(simulator: simulator, initialState: initialState, startTime: start, duration: duration,
+                                    keyframeInterval: options.keyframeInterval, observedSteps: steps, keypoints3D: p3,
+                                    keypoints2D: p2, camera: observed.camera, initialParameters: theta,
+                                    weights: options.weights)
+    }
+
+    /// Window start times: 0, stride, 2·stride, … while a window of at least half the stride remains.
+    public static func windowStarts(duration: Double, options: ReconstructionOptions) -> [(start: Double, length: Double)] {
+        var out: [(Double, Double)] = []
+        var start = 0.0
+        while true {
+            let length = min(options.windowSeconds, duration - start)
+            out.append((start, length))
+            if start + length >= duration - 1e-9 { break }
+            let next = start + options.strideSeconds
+            if duration - next < 0.5 * options.strideSeconds { out[out.count - 1].1 = duration - start; break }
+            start = next
+        }
+        return out
+    }
+
+    /// Reconstructs the observed clip with `optimizer`.
+    public static func run(_ observed: ObservedClip, simulator: Simulator, optimizer: any Optimizer, optimizerName: String,
+                           options: ReconstructionOptions,
+                           progress: (Int, Int, ReconstructionResult.Window) -> Void = { _, _, _ in })
+        throws(HumanMotionError) -> ReconstructionResult
+    {
+        let clip = observed.clip
+        try options.validate(clipDuration: clip.duration)
+        let t0 = ContinuousClock.now
+        let starts = windowStarts(duration: clip.duration, options: options)
+        let dt = simulator.configuration.timeStep
+        var keypoints = [[Vec3]?](repeating: nil, count: clip.poses.count)
+        var state = initialState(observed, simulator: simulator)
+        var windows: [ReconstructionResult.Window] = []
+        var evaluations = 0
+        var finite = true
+        for (w, (start, length)) in starts.enumerated() {
+            let problem = window(observed, simulator: simulator, start: start, duration: length, initialState: state,
+                                 options: options)
+            let w0 = ContinuousClock.now
+            let initialLoss = problem.value(at: problem.initialParameters)
+            var theta = problem.initialParameters
+            var record = ReconstructionResult.Window(start: start, duration: length, parameters: problem.dimension,
+                                                     initialLoss: initialLoss, finalLoss: initialLoss, iterations: 0,
+                                                     evaluations: 1, termination: "none", seconds: 0)
+            if options.iterations > 0 {
+                let result = try? minimize(problem, from: theta, using: AnyOptimizer(optimizer),
+                                           options: .init(maxIterations: options.iterations, gradientTolerance: 1e-10))
+                if let result, result.value.isFinite, result.value <= initialLoss || !initialLoss.isFinite {
+                    theta = result.x
+                    record.finalLoss = result.value
+                }
+                record.iterations = result?.iterations ?? 0
+                record.evaluations += result?.functionEvaluations ?? 0
+                record.termination = result?.termination.rawValue ?? "invalidStart"
+            }
+            record.seconds = (ContinuousClock.now - w0).inSeconds
+            evaluations += record.evaluations
+            windows.append(record)
+            progress(w + 1, starts.count, record)
+            let states = problem.rollout(theta)
+            if !(states.last?.allSatisfy(\.isFinite) ?? false) { finite = false }
+            let end = w + 1 < starts.count ? starts[w + 1].start : clip.duration + 1
+            for (f, t) in clip.times.enumerated() where t >= start - 1e-9 && t < end - 1e-9 && keypoints[f] == nil {
+                let step = min(states.count - 1, Int(((t - start) / dt).rounded()))
+                keypoints[f] = simulator.keypoints(states[step])
+            }
+            if w + 1 < starts.count {
+                state = states[min(states.count - 1, Int(((starts[w + 1].start - start) / dt).rounded()))]
+                if !state.allSatisfy(\.isFinite) {
+                    // A blown-up window: restart the next one from the observation, and report it.
+                    finite = false
+                    state = initialState(observed, simulator: simulator)
+                }
+            }
+        }
+        let predicted = keypoints.enumerated().map { $1 ?? observed.keypoints3D[$0] }
+        let frameDt = clip.duration / Double(max(1, clip.poses.count - 1))
+        let metrics = PoseMetrics.all(predicted: predicted, truth: observed.truth, dt: frameDt, camera: observed.camera)
+        let raw = PoseMetrics.all(predicted: observed.keypoints3D, truth: observed.truth, dt: frameDt, camera: observed.camera)
+        return ReconstructionResult(clip: clip.name, optimizer: optimizerName, seed: observed.seed, options: options,
+                                    windows: windows, metrics: metrics, observationMetrics: raw,
+                                    evaluations: evaluations, seconds: (ContinuousClock.now - t0).inSeconds,
+                                    keypoints: predicted, finite: finite)
+    }
+}
