@@ -92,67 +92,85 @@ public struct Dual: ADScalar, Equatable {
     }
 }
 
-/// A reverse-mode tape: each recorded value keeps up to two parents and the local partial derivatives with respect
-/// to them. ``gradient(of:seed:)`` sweeps it backwards once. One tape per thread; values from different tapes must
-/// not be mixed.
-public final class Tape {
-    @usableFromInline var parentA: [Int32] = []
-    @usableFromInline var parentB: [Int32] = []
-    @usableFromInline var partialA: [Double] = []
-    @usableFromInline var partialB: [Double] = []
+/// The tape's buffer, reached through a raw pointer from every recorded value (no class-property access, so no
+/// dynamic exclusivity checks on the hot path).
+@usableFromInline struct TapeStorage {
+    @usableFromInline struct Node {
+        @usableFromInline var a: Int32
+        @usableFromInline var b: Int32
+        @usableFromInline var da: Double
+        @usableFromInline var db: Double
+        @inlinable init(a: Int32, b: Int32, da: Double, db: Double) {
+            self.a = a
+            self.b = b
+            self.da = da
+            self.db = db
+        }
+    }
+    @usableFromInline var nodes: UnsafeMutablePointer<Node>
+    @usableFromInline var capacity: Int
+    @usableFromInline var used: Int
 
-    public init(capacity: Int = 1 << 16) {
-        parentA.reserveCapacity(capacity)
-        parentB.reserveCapacity(capacity)
-        partialA.reserveCapacity(capacity)
-        partialB.reserveCapacity(capacity)
+    @usableFromInline mutating func grow() {
+        let bigger = UnsafeMutablePointer<Node>.allocate(capacity: capacity * 2)
+        bigger.moveInitialize(from: nodes, count: used)
+        nodes.deallocate()
+        nodes = bigger
+        capacity *= 2
     }
 
-    public var count: Int { parentA.count }
+    @inlinable mutating func record(_ a: Int32, _ da: Double, _ b: Int32, _ db: Double) -> Int32 {
+        if used == capacity { grow() }
+        (nodes + used).initialize(to: Node(a: a, b: b, da: da, db: db))
+        used += 1
+        return Int32(used - 1)
+    }
+}
+
+/// A reverse-mode tape: each recorded value keeps up to two parents and the local partial derivatives with respect
+/// to them, in one contiguous buffer (recording is a store and an increment). ``adjoints(seeds:)`` sweeps it backwards
+/// once. One tape per thread; values from different tapes must not be mixed; the tape must outlive its values.
+public final class Tape {
+    @usableFromInline let storage: UnsafeMutablePointer<TapeStorage>
+    var adjoint: [Double] = []
+
+    public init(capacity: Int = 1 << 15) {
+        let c = max(16, capacity)
+        storage = .allocate(capacity: 1)
+        storage.initialize(to: TapeStorage(nodes: .allocate(capacity: c), capacity: c, used: 0))
+    }
+
+    deinit {
+        storage.pointee.nodes.deallocate()
+        storage.deallocate()
+    }
+
+    public var count: Int { storage.pointee.used }
 
     /// Forgets every recorded value (keeps the memory).
-    public func reset() {
-        parentA.removeAll(keepingCapacity: true)
-        parentB.removeAll(keepingCapacity: true)
-        partialA.removeAll(keepingCapacity: true)
-        partialB.removeAll(keepingCapacity: true)
-    }
-
-    @inlinable func record(_ a: Int32, _ da: Double, _ b: Int32, _ db: Double) -> Int32 {
-        parentA.append(a)
-        partialA.append(da)
-        parentB.append(b)
-        partialB.append(db)
-        return Int32(parentA.count - 1)
-    }
+    public func reset() { storage.pointee.used = 0 }
 
     /// A new independent variable.
     public func variable(_ value: Double) -> TapeScalar {
-        TapeScalar(value: value, index: record(-1, 0, -1, 0), tape: Unmanaged.passUnretained(self))
+        TapeScalar(value: value, index: storage.pointee.record(-1, 0, -1, 0), tape: storage)
     }
 
-    /// Adjoints of every recorded value for the seeds (output index, weight): one backward sweep.
+    /// Adjoints of every recorded value for the seeds (value, weight): one backward sweep.
     public func adjoints(seeds: [(TapeScalar, Double)]) -> [Double] {
-        var adjoint = [Double](repeating: 0, count: count)
-        for (v, w) in seeds where v.index >= 0 { adjoint[Int(v.index)] += w }
-        parentA.withUnsafeBufferPointer { pa in
-            parentB.withUnsafeBufferPointer { pb in
-                partialA.withUnsafeBufferPointer { da in
-                    partialB.withUnsafeBufferPointer { db in
-                        adjoint.withUnsafeMutableBufferPointer { adj in
-                            var i = pa.count - 1
-                            while i >= 0 {
-                                let g = adj[i]
-                                if g != 0 {
-                                    let a = Int(pa[i]), b = Int(pb[i])
-                                    if a >= 0 { adj[a] += g * da[i] }
-                                    if b >= 0 { adj[b] += g * db[i] }
-                                }
-                                i -= 1
-                            }
-                        }
-                    }
+        let used = storage.pointee.used
+        let nodes = storage.pointee.nodes
+        var adjoint = [Double](repeating: 0, count: used)
+        adjoint.withUnsafeMutableBufferPointer { adj in
+            for (v, w) in seeds where v.index >= 0 { adj[Int(v.index)] += w }
+            var i = used - 1
+            while i >= 0 {
+                let g = adj[i]
+                if g != 0 {
+                    let n = nodes[i]
+                    if n.a >= 0 { adj[Int(n.a)] += g * n.da }
+                    if n.b >= 0 { adj[Int(n.b)] += g * n.db }
                 }
+                i -= 1
             }
         }
         return adjoint
@@ -163,9 +181,9 @@ public final class Tape {
 public struct TapeScalar: ADScalar, @unchecked Sendable {
     public let value: Double
     public let index: Int32
-    @usableFromInline let tape: Unmanaged<Tape>?
+    @usableFromInline let tape: UnsafeMutablePointer<TapeStorage>?
 
-    @inlinable init(value: Double, index: Int32, tape: Unmanaged<Tape>?) {
+    @inlinable init(value: Double, index: Int32, tape: UnsafeMutablePointer<TapeStorage>?) {
         self.value = value
         self.index = index
         self.tape = tape
@@ -175,16 +193,15 @@ public struct TapeScalar: ADScalar, @unchecked Sendable {
 
     @inlinable static func unary(_ x: TapeScalar, _ value: Double, _ d: Double) -> TapeScalar {
         guard let t = x.tape else { return TapeScalar(value) }
-        return TapeScalar(value: value, index: t.takeUnretainedValue().record(x.index, d, -1, 0), tape: t)
+        return TapeScalar(value: value, index: t.pointee.record(x.index, d, -1, 0), tape: t)
     }
 
     @inlinable static func binary(_ x: TapeScalar, _ y: TapeScalar, _ value: Double, _ dx: Double, _ dy: Double)
         -> TapeScalar
     {
         guard let t = x.tape ?? y.tape else { return TapeScalar(value) }
-        return TapeScalar(value: value, index: t.takeUnretainedValue().record(x.index, dx, y.index, dy), tape: t)
+        return TapeScalar(value: value, index: t.pointee.record(x.index, dx, y.index, dy), tape: t)
     }
-
     @inlinable public static func + (a: TapeScalar, b: TapeScalar) -> TapeScalar { binary(a, b, a.value + b.value, 1, 1) }
     @inlinable public static func - (a: TapeScalar, b: TapeScalar) -> TapeScalar { binary(a, b, a.value - b.value, 1, -1) }
     @inlinable public static func * (a: TapeScalar, b: TapeScalar) -> TapeScalar {

@@ -3,6 +3,7 @@
 //
 // Usage: optimus-bench [--dimensions 250,1000] [--iterations 100] [--repeats 3] [--seed 1] [--scipy FILE]
 //        optimus-bench learned [--dimensions 10,100,250,500,1000,2000] [--seconds 1]
+//        optimus-bench physics [--window 1] [--repeats 3]
 //
 // With --scipy FILE (the JSON written by scripts/scipy_bfgs_benchmark.py in the same run), the same problems are
 // timed from the same starting points and the table shows scipy's time per iteration divided by ours.
@@ -24,6 +25,11 @@ func argument(_ name: String) -> String? {
     let args = CommandLine.arguments
     guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
     return args[i + 1]
+}
+
+if CommandLine.arguments.dropFirst().first == "physics" {
+    benchmarkPhysics(windowSeconds: Double(argument("--window") ?? "1") ?? 1, repeats: Int(argument("--repeats") ?? "3") ?? 3)
+    exit(0)
 }
 
 if CommandLine.arguments.dropFirst().first == "learned" {

@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import OptimusKit
+
+/// `optimus reconstruct`: physics-based reconstruction of a motion clip from synthetic noisy observations.
+struct Reconstruct: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Reconstruct a motion clip through the differentiable humanoid simulator and print the pose metrics.",
+        discussion: """
+            Observations are synthesized from the clip with a seeded noise model (noisy 3D kinematic estimate, \
+            noisy 2D keypoints through a pinhole camera). The clip is solved in overlapping windows, each \
+            warm-started from the previous one's simulated state. Metrics (MPJPE-G, MPJPE, MPJPE-PA in mm, \
+            MPJPE-2d in px, TV in m/s², foot skate in %) are reported for the reconstruction and for the raw \
+            observation. With --output, writes result.json and filmstrip.svg/png.
+            """)
+
+    @Option(help: "Clip name (e.g. walk, dance_a, walker/turn_left0); see --list-clips.")
+    var clip: String?
+
+    @Option(help: "Optimizer: \((OptimizerCatalog.classicalNames + LearnedOptimizerCatalog.names).joined(separator: ", ")).")
+    var optimizer: String = "lbfgs"
+
+    @Option(help: "Learning rate of gd, momentum and adam.")
+    var learningRate: Double = 0.005
+
+    @Option(help: "Checkpoint of a learned optimizer (default: the shipped one).")
+    var checkpoint: String?
+
+    @Option(help: "Window length in seconds.")
+    var windowSeconds: Double = 1.0
+
+    @Option(help: "Start-to-start distance of the overlapping windows in seconds.")
+    var strideSeconds: Double = 0.5
+
+    @Option(help: "Optimizer iterations per window.")
+    var iterations: Int = 100
+
+    @Option(help: "Seed of the synthetic observations.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Folder with humanoid.urdf and clips/ (default: the project's data/humanoid-motions).")
+    var data: String?
+
+    @Option(help: "Output folder for result.json and the filmstrip.")
+    var output: String?
+
+    @Flag(help: "Print one JSON object on standard output.")
+    var json = false
+
+    @Flag(help: "List the clips and exit.")
+    var listClips = false
+
+    func validate() throws {
+        guard iterations >= 0 else { throw ValidationError("iterations: must be ≥ 0") }
+        guard windowSeconds.isFinite, windowSeconds >= 0.1 else { throw ValidationError("window-seconds: must be ≥ 0.1") }
+        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("learning-rate: must be a finite number > 0") }
+        let known = OptimizerCatalog.classicalNames + LearnedOptimizerCatalog.names
+        guard known.contains(optimizer) else {
+            throw ValidationError("optimizer: '\(optimizer)' is not valid; valid: \(known.joined(separator: ", "))")
+        }
+        if !listClips, clip == nil { throw ValidationError("clip: required (see --list-clips)") }
+    }
+
+    func run() throws {
+        guard let folder = data.map({ URL(fileURLWithPath: $0) }) ?? MotionData.folder() else {
+            throw failure("data: cannot find data/humanoid-motions; pass --data FOLDER or set OPTIMUS_DATA", code: ExitStatus.usage)
+        }
+        let names = MotionData.clipNames(in: folder)
+        if listClips {
+            names.forEach { print($0) }
+            return
+        }
+        guard let name = clip, names.contains(name) else {
+            throw failure("clip: '\(clip ?? "")' is not a clip in \(folder.path); valid: \(names.joined(separator: ", "))",
+                          code: ExitStatus.usage)
+        }
+        let humanoid: Humanoid
+        let motion: MotionClip
+        do {
+            humanoid = try Humanoid.load(urdf: folder.appendingPathComponent("humanoid.urdf"))
+            motion = try MotionClip.load(MotionData.clipURL(name, in: folder), humanoid: humanoid)
+        } catch {
+            throw failure(error.description, code: ExitStatus.dataError)
+        }
+        let method: any Optimizer
+        if LearnedOptimizerCatalog.names.contains(optimizer) {
+            method = try loadLearnedOptimizer(name: optimizer, checkpoint: checkpoint, preset: nil, seed: 0)
+        } else {
+            method = try OptimizerCatalog.classical(
+                named: optimizer, learningRate: OptimizerCatalog.takesLearningRate(optimizer) ? learningRate : nil)
+        }
+        var options = ReconstructionOptions()
+        options.windowSeconds = windowSeconds
+        options.strideSeconds = min(strideSeconds, windowSeconds)
+        options.iterations = iterations
+        let simulator = Simulator(humanoid: humanoid)
+        let observed = ObservedClip(clip: motion, humanoid: humanoid, seed: seed)
+        BLAS.setThreadCount(1)
+        let result: ReconstructionResult
+        do {
+            result = try Reconstructor.run(observed, simulator: simulator, optimizer: method, optimizerName: optimizer,
+                                           options: options) { done, total, w in
+                log(String(format: "window %d/%d (t = %.2f–%.2f s): loss %.5g → %.5g, %d evaluations, %@, %.1f s", done, total,
+                           w.start, w.start + w.duration, w.initialLoss, w.finalLoss, w.evaluations, w.termination, w.seconds))
+            }
+        } catch {
+            throw failure(error.description, code: ExitStatus.usage)
+        }
+        if let output {
+            let dir = URL(fileURLWithPath: output)
+            do {
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                try makeJSONEncoder(pretty: true).encode(result).write(to: dir.appendingPathComponent("result.json"))
+                let svg = Filmstrip.svg(truth: observed.truth, reconstruction: result.keypoints, observation: observed.keypoints3D,
+                                        times: motion.times, camera: observed.camera,
+                                        title: "\(name): \(optimizer), \(result.evaluations) evaluations, MPJPE-G "
+                                            + String(format: "%.1f mm (observation %.1f mm)", result.metrics.mpjpeG,
+                                                     result.observationMetrics.mpjpeG))
+                let url = dir.appendingPathComponent("filmstrip.svg")
+                try svg.write(to: url, atomically: true, encoding: .utf8)
+                convertToPNG(url, width: 1400)
+            } catch {
+                throw failure("output: cannot write to '\(output)': \(error.localizedDescription)", code: ExitStatus.usage)
+            }
+        }
+        if json {
+            try printJSON(result)
+            return
+        }
+        print("\(name) (\(String(format: "%.2f", motion.duration)) s), \(optimizer), seed \(seed): \(result.windows.count) windows, "
+              + "\(result.evaluations) evaluations, \(String(format: "%.1f", result.seconds)) s"
+              + (result.finite ? "" : " (a rollout blew up; see the windows)"))
+        print("")
+        print("| | MPJPE-G (mm) | MPJPE (mm) | MPJPE-PA (mm) | MPJPE-2d (px) | TV (m/s²) | foot skate (%) |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for (label, m) in [("observation", result.observationMetrics), ("reconstruction", result.metrics)] {
+            print("| \(label) | " + [m.mpjpeG, m.mpjpe, m.mpjpePA, m.mpjpe2d, m.totalVariation, m.footSkatePercent]
+                .map { String(format: "%.1f", $0) }.joined(separator: " | ") + " |")
+        }
+    }
+}
