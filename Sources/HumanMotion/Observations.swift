@@ -10,18 +10,19 @@ import Darwin
 /// Synthetic observations of a clip (`shared/specs/physics-motion.md` §3.5), all drawn from one seeded generator:
 ///
 /// - **Kinematic estimate** (what a per-frame 3D pose estimator would give): the true pose with an independent random
-///   rotation on every joint in every frame (rotation vector with σ = `jointNoise` rad per component, default 0.08)
+///   rotation on every joint in every frame (rotation vector with σ = `jointNoise` rad per component, default 0.03)
 ///   and a slowly varying root drift (three random sinusoids per axis with periods 1–4 s, σ ≈ `rootDrift` m, default
 ///   0.05); its 3D keypoints by forward kinematics plus independent Gaussian noise of σ = `keypointNoise` m (default
-///   0.015) per coordinate.
+///   0.035) per coordinate: per-joint 3D errors of 30–50 mm plus drift, as `shared/specs/physics-motion.md` §3.5
+///   suggests.
 /// - **2D keypoints**: the true keypoints projected by the camera plus Gaussian pixel noise of σ = `pixelNoise`
 ///   (default 4 px) per coordinate.
 ///
 /// Metrics are always computed against the clean ground truth.
 public struct ObservationModel: Codable, Equatable, Sendable {
-    public var jointNoise = 0.08
+    public var jointNoise = 0.03
     public var rootDrift = 0.05
-    public var keypointNoise = 0.015
+    public var keypointNoise = 0.035
     public var pixelNoise = 4.0
     public init() {}
 }

@@ -7,9 +7,9 @@ import OptimusNumerics
 /// How a clip is cut into windows and how each is solved.
 public struct ReconstructionOptions: Codable, Equatable, Sendable {
     /// Window length (s); the last window ends at the clip's end.
-    public var windowSeconds = 1.0
+    public var windowSeconds = 0.5
     /// Start-to-start distance of windows (s): windows overlap by windowSeconds − strideSeconds.
-    public var strideSeconds = 0.5
+    public var strideSeconds = 0.25
     /// Keyframe spacing of the PD targets (s).
     public var keyframeInterval = 1.0 / 15
     /// Optimizer iterations per window.
@@ -67,7 +67,8 @@ public struct ReconstructionResult: Codable, Sendable {
 /// Reconstructs a clip window by window, each warm-started from the previous window's simulated state at its start.
 public enum Reconstructor {
     /// The first window's initial state: the observed (noisy) first pose, lifted so that no contact point is below the
-    /// ground, at rest except for the root's linear velocity, estimated from the observed root over the first 0.1 s.
+    /// ground, with velocities from finite differences of the observed poses over the first 0.1 s (a span long enough
+    /// to average the per-frame noise).
     public static func initialState(_ observed: ObservedClip, simulator: Simulator) -> [Double] {
         let estimate = MotionClip(name: "estimate", loops: false, times: observed.clip.times, poses: observed.estimatedPoses)
         var pose = estimate.pose(at: 0)
@@ -78,6 +79,13 @@ public enum Reconstructor {
         let h = min(0.1, observed.clip.duration)
         let velocity = (estimate.pose(at: h).rootPosition - estimate.pose(at: 0).rootPosition) / h
         s.rootLinearVelocity = pose.rotations[0].conjugate.rotate(velocity)
+        let later = estimate.pose(at: h)
+        for (i, b) in simulator.humanoid.bodies.enumerated() {
+            switch b.joint {
+            case .revolute: s.velocities[i] = Vec3((later.angles[i] - pose.angles[i]) / h, 0, 0)
+            default: s.velocities[i] = (pose.rotations[i].conjugate * later.rotations[i]).log / h
+            }
+        }
         return simulator.flatten(s)
     }
 

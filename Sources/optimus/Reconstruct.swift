@@ -20,20 +20,26 @@ struct Reconstruct: ParsableCommand {
     @Option(help: "Optimizer: \((OptimizerCatalog.classicalNames + LearnedOptimizerCatalog.names).joined(separator: ", ")).")
     var optimizer: String = "lbfgs"
 
-    @Option(help: "Learning rate of gd, momentum and adam.")
-    var learningRate: Double = 0.005
+    @Option(help: "Learning rate of gd, momentum and adam (default 0.01: Adam tuned over {0.01, 0.05, 0.1, 0.2} on walker/0walk_forward).")
+    var learningRate: Double = 0.01
 
     @Option(help: "Checkpoint of a learned optimizer (default: the shipped one).")
     var checkpoint: String?
 
     @Option(help: "Window length in seconds.")
-    var windowSeconds: Double = 1.0
+    var windowSeconds: Double = 0.5
 
     @Option(help: "Start-to-start distance of the overlapping windows in seconds.")
-    var strideSeconds: Double = 0.5
+    var strideSeconds: Double = 0.25
 
     @Option(help: "Optimizer iterations per window.")
     var iterations: Int = 100
+
+    @Option(name: .customLong("weight-3d"), help: "Weight of the 3D keypoint term (m²).")
+    var weight3d: Double = LossWeights().keypoints3D
+
+    @Option(name: .customLong("weight-2d"), help: "Weight of the 2D reprojection term (Huber on errors in units of 100 px).")
+    var weight2d: Double = LossWeights().keypoints2D
 
     @Option(help: "Seed of the synthetic observations.")
     var seed: UInt64 = 0
@@ -54,6 +60,9 @@ struct Reconstruct: ParsableCommand {
         guard iterations >= 0 else { throw ValidationError("iterations: must be ≥ 0") }
         guard windowSeconds.isFinite, windowSeconds >= 0.1 else { throw ValidationError("window-seconds: must be ≥ 0.1") }
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("learning-rate: must be a finite number > 0") }
+        guard weight3d >= 0, weight3d.isFinite, weight2d >= 0, weight2d.isFinite else {
+            throw ValidationError("weight-3d, weight-2d: must be finite numbers ≥ 0")
+        }
         let known = OptimizerCatalog.classicalNames + LearnedOptimizerCatalog.names
         guard known.contains(optimizer) else {
             throw ValidationError("optimizer: '\(optimizer)' is not valid; valid: \(known.joined(separator: ", "))")
@@ -93,6 +102,8 @@ struct Reconstruct: ParsableCommand {
         options.windowSeconds = windowSeconds
         options.strideSeconds = min(strideSeconds, windowSeconds)
         options.iterations = iterations
+        options.weights.keypoints3D = weight3d
+        options.weights.keypoints2D = weight2d
         let simulator = Simulator(humanoid: humanoid)
         let observed = ObservedClip(clip: motion, humanoid: humanoid, seed: seed)
         BLAS.setThreadCount(1)

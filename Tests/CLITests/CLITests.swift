@@ -191,3 +191,37 @@ struct CLI {
         #expect(noFolder.status == 65 && noFolder.stderr.contains("suite.json"))
     }
 }
+
+@Suite(.serialized) struct ReconstructCLITests {
+    @Test func reconstructPrintsMetricsAndWritesAFilmstrip() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reconstruct-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let j = try CLI.json(["reconstruct", "--clip", "run", "--optimizer", "lbfgs", "--iterations", "1",
+                              "--window-seconds", "0.5", "--stride-seconds", "0.5", "--json", "--output", dir.path])
+        let metrics = try #require(j["metrics"] as? [String: Any])
+        for key in ["mpjpeG", "mpjpe", "mpjpePA", "mpjpe2d", "totalVariation", "footSkatePercent"] {
+            #expect((metrics[key] as? Double)?.isFinite == true, "metric \(key)")
+        }
+        #expect((j["windows"] as? [Any])?.count == 2 && (j["evaluations"] as? Int ?? 0) >= 2)
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("filmstrip.svg").path))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("result.json").path))
+    }
+
+    @Test func badClipsAndWindowsAreRejected() throws {
+        let unknown = try CLI.run(["reconstruct", "--clip", "moonwalk"])
+        #expect(unknown.status == 64 && unknown.stderr.contains("clip: 'moonwalk'") && unknown.stderr.contains("dance_a"))
+        let long = try CLI.run(["reconstruct", "--clip", "run", "--window-seconds", "2", "--iterations", "0"])
+        #expect(long.status == 64 && long.stderr.contains("windowSeconds"), "\(long.stderr)")
+        // A malformed clip file in a data folder.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clips-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("clips"), withIntermediateDirectories: true)
+        let urdf = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("data/humanoid-motions/humanoid.urdf")
+        try FileManager.default.copyItem(at: urdf, to: dir.appendingPathComponent("humanoid.urdf"))
+        try "{\"Frames\": [[1, 2]]}".write(to: dir.appendingPathComponent("clips/humanoid3d_broken.txt"), atomically: true,
+                                         encoding: .utf8)
+        let broken = try CLI.run(["reconstruct", "--clip", "broken", "--data", dir.path])
+        #expect(broken.status == 65 && broken.stderr.contains("broken"), "\(broken.stderr)")
+    }
+}

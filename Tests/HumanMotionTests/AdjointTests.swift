@@ -54,8 +54,10 @@ func dotProduct(_ a: [Double], _ b: [Double]) -> Double {
         let observed = ObservedClip(clip: try TestData.clip("walk"), humanoid: TestData.humanoid, seed: 5)
         var options = ReconstructionOptions()
         options.windowSeconds = 0.25
-        var w = Reconstructor.window(observed, simulator: sim, start: 0, duration: 0.25,
-                                     initialState: Reconstructor.initialState(observed, simulator: sim), options: options)
+        var x0 = Reconstructor.initialState(observed, simulator: sim)
+        for i in sim.layout.positionCount..<(sim.layout.positionCount + 3) { x0[i] = 0 }
+        for i in (sim.layout.positionCount + 6)..<x0.count { x0[i] = 0 }
+        var w = Reconstructor.window(observed, simulator: sim, start: 0, duration: 0.25, initialState: x0, options: options)
         w.checkpointInterval = 16
         return w
     }
@@ -71,7 +73,10 @@ func dotProduct(_ a: [Double], _ b: [Double]) -> Double {
         var gradient = [Double]()
         let value = w.valueAndGradient(at: theta, gradient: &gradient)
         #expect(value.isFinite && value > 0)
-        let h = 1e-6
+        // The rollout is stiff (contacts, PD gains up to 1000): central differences need h ≈ 1e−7 before their
+        // truncation error drops below 1e−5 (at h = 1e−6 it is ≈ 1e−4; the exact dual-number tangent is the sharper
+        // oracle, see AdjointVersusTangentTests).
+        let h = 1e-7
         for trial in 0..<2 {
             let d = (0..<w.dimension).map { _ in g.normal() }
             let plus = w.value(at: zip(theta, d).map { $0 + h * $1 })
@@ -103,5 +108,132 @@ func dotProduct(_ a: [Double], _ b: [Double]) -> Double {
         w.checkpointInterval = 50
         let vb = w.valueAndGradient(at: w.initialParameters, gradient: &b)
         #expect(va == vb && a == b)
+    }
+}
+
+@Suite struct ReconstructorTests {
+    @Test func windowsCoverTheClipWithOverlap() {
+        var o = ReconstructionOptions()
+        o.windowSeconds = 0.5
+        o.strideSeconds = 0.25
+        let w = Reconstructor.windowStarts(duration: 1.2666, options: o)
+        #expect(w.map(\.start) == [0, 0.25, 0.5, 0.75, 1.0])  // the remaining 0.27 s is at least half a stride
+        #expect(abs(w.last!.start + w.last!.length - 1.2666) < 1e-12)  // the last window runs to the end
+        for (a, b) in zip(w, w.dropFirst()) { #expect(a.start + a.length > b.start) }  // overlapping
+        #expect(throws: HumanMotionError.self) {
+            var long = ReconstructionOptions()
+            long.windowSeconds = 2
+            try long.validate(clipDuration: 1.27)
+        }
+    }
+
+    @Test func observationsAreSeededAndNoisyAsDocumented() throws {
+        let clip = try TestData.clip("walk")
+        let a = ObservedClip(clip: clip, humanoid: TestData.humanoid, seed: 1)
+        let b = ObservedClip(clip: clip, humanoid: TestData.humanoid, seed: 1)
+        let c = ObservedClip(clip: clip, humanoid: TestData.humanoid, seed: 2)
+        #expect(a.keypoints3D == b.keypoints3D && a.keypoints3D != c.keypoints3D)
+        // Root-aligned error between 50 and 110 mm: 35 mm per coordinate (≈ 56 mm per keypoint) plus joint noise.
+        let e = PoseMetrics.mpjpe(a.keypoints3D, a.truth)
+        #expect(e > 50 && e < 110, "observation MPJPE \(e) mm")
+        // 2D noise of 4 px per coordinate: mean pixel error ≈ 4·√(π/2) ≈ 5 px.
+        var sum = 0.0, n = 0.0
+        for (obs, truth) in zip(a.keypoints2D, a.truth) {
+            for (o, t) in zip(obs, truth) {
+                guard let o, let p = a.camera.project(t) else { continue }
+                let d = o - p
+                sum += (d * d).sum().squareRoot()
+                n += 1
+            }
+        }
+        #expect(abs(sum / n - 4 * (Double.pi / 2).squareRoot()) < 0.5)
+    }
+
+    /// Absurd targets make the stiff PD blow the rollout up: the loss is NaN (a reported outcome), never a crash.
+    @Test func blownUpRolloutIsANaNValue() throws {
+        let w = try WindowGradientTests.quarterSecondWindow()
+        var gradient = [Double]()
+        let value = w.valueAndGradient(at: w.initialParameters.map { $0 * 1e9 }, gradient: &gradient)
+        #expect(value.isNaN || value.isFinite)
+        if value.isNaN { #expect(gradient.allSatisfy { $0.isNaN }) }
+    }
+}
+
+import _Differentiation
+
+/// A loss written with Swift's autodiff on top of the rollout: Σ (keypoint − 1)² over observed keypoints.
+@differentiable(reverse, wrt: theta)
+func squaredKeypointLoss(_ window: ReconstructionWindow, _ theta: [Double]) -> Double {
+    let k = window.observedKeypoints(theta)
+    var s = 0.0
+    for i in withoutDerivative(at: k.indices) {
+        let d = k[i] - 1
+        s = s + d * d
+    }
+    return s
+}
+
+@Suite struct RegisteredDerivativeTests {
+    /// Swift autodiff differentiates the loss and calls the registered rollout adjoint; the result matches central
+    /// differences of the same composite.
+    @Test func swiftAutodiffThroughTheRegisteredRolloutDerivative() throws {
+        let w = try WindowGradientTests.quarterSecondWindow()
+        let theta = w.initialParameters
+        let g = gradient(at: theta) { squaredKeypointLoss(w, $0) }
+        var r = Xoshiro256StarStar(seed: 2)
+        let d = (0..<w.dimension).map { _ in r.normal() }
+        // The exact oracle: dual numbers through the rollout and the same loss.
+        let n = w.simulator.layout.targetCount
+        let th = zip(theta, d).map { Dual($0, tangent: $1) }
+        var x = w.initialState.map { Dual($0) }
+        let frames = Set(w.observedSteps)
+        var loss = Dual(0)
+        for t in 0..<w.steps {
+            let (k, a) = w.interpolation(t)
+            x = w.simulator.step(x, target: (0..<n).map { (1 - a) * th[k * n + $0] + a * th[(k + 1) * n + $0] })
+            guard frames.contains(t + 1) else { continue }
+            for p in w.simulator.keypoints(x, kinematics: w.simulator.kinematics(x)) {
+                for c in [p.x, p.y, p.z] { loss = loss + (c + -1) * (c + -1) }
+            }
+        }
+        let analytic = dotProduct(Array(g.base), d)
+        print("[registered derivative] Swift autodiff \(analytic), dual-number tangent \(loss.tangent)")
+        #expect(abs(analytic - loss.tangent) <= 1e-9 * abs(loss.tangent))
+    }
+}
+
+extension ReconstructionWindow {
+    /// The directional derivative of the loss along d, by forward-mode dual numbers through the whole rollout (exact
+    /// to rounding): an independent oracle for the adjoint.
+    func directionalDerivative(_ theta: [Double], _ d: [Double]) -> Double {
+        let n = simulator.layout.targetCount
+        let th = zip(theta, d).map { Dual($0, tangent: $1) }
+        var x = initialState.map { Dual($0) }
+        let frameIndex = Dictionary(uniqueKeysWithValues: observedSteps.enumerated().map { ($1, $0) })
+        var data = Dual(0)
+        for t in 0..<steps {
+            let (k, a) = interpolation(t)
+            let u = (0..<n).map { (1 - a) * th[k * n + $0] + a * th[(k + 1) * n + $0] }
+            x = simulator.step(x, target: u)
+            if let j = frameIndex[t + 1] { data = data + frameLoss(x, frame: j) }
+        }
+        var g = [Double](repeating: 0, count: dimension)
+        _ = regularizers(theta, gradient: &g)
+        return data.tangent / Double(observedSteps.count) + dotProduct(g, d)
+    }
+}
+
+@Suite struct AdjointVersusTangentTests {
+    @Test func windowAdjointEqualsDualNumberTangent() throws {
+        let w = try WindowGradientTests.quarterSecondWindow()
+        var r = Xoshiro256StarStar(seed: 8)
+        let theta = w.initialParameters.map { $0 + 0.05 * r.normal() }
+        var gradient = [Double]()
+        _ = w.valueAndGradient(at: theta, gradient: &gradient)
+        let d = (0..<w.dimension).map { _ in r.normal() }
+        let tangent = w.directionalDerivative(theta, d)
+        let adjoint = dotProduct(gradient, d)
+        print("[window adjoint vs tangent] adjoint \(adjoint), dual-number tangent \(tangent)")
+        #expect(abs(adjoint - tangent) <= 1e-9 * abs(tangent))
     }
 }
