@@ -44,6 +44,7 @@ bench: deps
 	python3 scripts/scipy_bfgs_benchmark.py --dimensions 1000 --json .build/scipy-bfgs.json
 	Benchmarks/.build/release/optimus-bench --dimensions 1000 --scipy .build/scipy-bfgs.json
 	Benchmarks/.build/release/optimus-bench learned
+	Benchmarks/.build/release/optimus-bench physics
 	$(SWIFT) build -c release --product optimus
 	OPTIMUS_BIN=$(CURDIR)/.build/release/optimus python3 python/benchmarks/roundtrip.py
 
