@@ -50,6 +50,9 @@ public struct ReconstructionWindow: Objective, Sendable {
     let keypoints2D: [[SIMD2<Double>?]]
     let camera: PinholeCamera
     public let initialParameters: [Double]
+    /// Whether the last 34 parameters are the window's initial generalized velocities (for the first window of a
+    /// clip, whose velocities are only estimated; later windows start from the previous window's simulated state).
+    public let optimizesInitialVelocity: Bool
     public var weights: LossWeights
     public var checkpointInterval = 32
 
@@ -57,19 +60,31 @@ public struct ReconstructionWindow: Objective, Sendable {
 
     public init(simulator: Simulator, initialState: [Double], startTime: Double, duration: Double,
                 keyframeInterval: Double, observedSteps: [Int], keypoints3D: [[Vec3]], keypoints2D: [[SIMD2<Double>?]],
-                camera: PinholeCamera, initialParameters: [Double], weights: LossWeights = .init()) {
+                camera: PinholeCamera, initialParameters: [Double], optimizesInitialVelocity: Bool = false,
+                weights: LossWeights = .init()) {
         self.simulator = simulator
         self.initialState = initialState
         self.startTime = startTime
         steps = max(1, Int((duration / simulator.configuration.timeStep).rounded()))
         self.keyframeInterval = keyframeInterval
-        keyframeCount = initialParameters.count / simulator.layout.targetCount
+        self.optimizesInitialVelocity = optimizesInitialVelocity
+        keyframeCount = (initialParameters.count - (optimizesInitialVelocity ? simulator.layout.velocityCount : 0))
+            / simulator.layout.targetCount
         self.observedSteps = observedSteps
         self.keypoints3D = keypoints3D
         self.keypoints2D = keypoints2D
         self.camera = camera
         self.initialParameters = initialParameters
         self.weights = weights
+    }
+
+    /// The window's initial state for parameters θ.
+    func start(_ theta: [Double]) -> [Double] {
+        guard optimizesInitialVelocity else { return initialState }
+        var x = initialState
+        let p = simulator.layout.positionCount, offset = keyframeCount * simulator.layout.targetCount
+        for i in 0..<simulator.layout.velocityCount { x[p + i] = theta[offset + i] }
+        return x
     }
 
     /// Keyframe k and weight α of step t: u_t = (1 − α)·θ_k + α·θ_{k+1}.
@@ -170,6 +185,14 @@ public struct ReconstructionWindow: Objective, Sendable {
                 }
             }
         }
+        if optimizesInitialVelocity {
+            let offset = keyframeCount * n
+            for i in offset..<theta.count {
+                let p = theta[i] - initialParameters[i]
+                loss += w.prior * p * p
+                g[i] += 2 * w.prior * p
+            }
+        }
         return loss
     }
 
@@ -188,8 +211,8 @@ public struct ReconstructionWindow: Objective, Sendable {
         let frameIndex = Dictionary(uniqueKeysWithValues: observedSteps.enumerated().map { ($1, $0) })
         let frames = Double(max(1, observedSteps.count))
         let interval = max(1, checkpointInterval)
-        var checkpoints: [[Double]] = [initialState]
-        var x = initialState
+        var checkpoints: [[Double]] = [start(theta)]
+        var x = checkpoints[0]
         var data = 0.0
         for t in 0..<steps {
             x = simulator.step(x, target: target(theta, step: t))
@@ -219,8 +242,8 @@ public struct ReconstructionWindow: Objective, Sendable {
     /// rollout blows up.
     func checkpoints(_ theta: [Double]) -> [[Double]]? {
         let interval = max(1, checkpointInterval)
-        var checkpoints: [[Double]] = [initialState]
-        var x = initialState
+        var checkpoints: [[Double]] = [start(theta)]
+        var x = checkpoints[0]
         for t in 0..<steps {
             x = simulator.step(x, target: target(theta, step: t))
             guard x.allSatisfy(\.isFinite) else { return nil }
@@ -259,6 +282,10 @@ public struct ReconstructionWindow: Objective, Sendable {
             }
             segmentStart -= interval
         }
+        if optimizesInitialVelocity {
+            let offset = keyframeCount * n, p = simulator.layout.positionCount
+            for i in 0..<simulator.layout.velocityCount { g[offset + i] += bar[p + i] }
+        }
         return g
     }
 
@@ -281,7 +308,7 @@ public struct ReconstructionWindow: Objective, Sendable {
     func observedKeypointsAndPullback(_ theta: [Double]) -> (value: [Double], pullback: ([Double]) -> [Double]) {
         let frameIndex = Dictionary(uniqueKeysWithValues: observedSteps.enumerated().map { ($1, $0) })
         var values = [Double](repeating: .nan, count: observedSteps.count * 54)
-        var x = initialState
+        var x = start(theta)
         for t in 0..<steps {
             x = simulator.step(x, target: target(theta, step: t))
             if let j = frameIndex[t + 1] {
@@ -315,7 +342,7 @@ public struct ReconstructionWindow: Objective, Sendable {
 
     /// The simulated flat states after every step (index 0 = the initial state), for metrics and pictures.
     public func rollout(_ theta: [Double]) -> [[Double]] {
-        var states = [initialState]
+        var states = [start(theta)]
         for t in 0..<steps { states.append(simulator.step(states.last!, target: target(theta, step: t))) }
         return states
     }

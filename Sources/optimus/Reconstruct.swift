@@ -23,6 +23,9 @@ struct Reconstruct: ParsableCommand {
     @Option(help: "Learning rate of gd, momentum and adam (default 0.01: Adam tuned over {0.01, 0.05, 0.1, 0.2} on walker/0walk_forward).")
     var learningRate: Double = 0.01
 
+    @Option(help: "Line search of bfgs and lbfgs: strong-wolfe or backtracking.")
+    var lineSearch: String = "strong-wolfe"
+
     @Option(help: "Checkpoint of a learned optimizer (default: the shipped one).")
     var checkpoint: String?
 
@@ -67,6 +70,9 @@ struct Reconstruct: ParsableCommand {
         guard known.contains(optimizer) else {
             throw ValidationError("optimizer: '\(optimizer)' is not valid; valid: \(known.joined(separator: ", "))")
         }
+        guard ["strong-wolfe", "backtracking"].contains(lineSearch) else {
+            throw ValidationError("line-search: '\(lineSearch)' is not valid; use strong-wolfe or backtracking")
+        }
         if !listClips, clip == nil { throw ValidationError("clip: required (see --list-clips)") }
     }
 
@@ -96,7 +102,8 @@ struct Reconstruct: ParsableCommand {
             method = try loadLearnedOptimizer(name: optimizer, checkpoint: checkpoint, preset: nil, seed: 0)
         } else {
             method = try OptimizerCatalog.classical(
-                named: optimizer, learningRate: OptimizerCatalog.takesLearningRate(optimizer) ? learningRate : nil)
+                named: optimizer, learningRate: OptimizerCatalog.takesLearningRate(optimizer) ? learningRate : nil,
+                lineSearch: lineSearch == "backtracking" ? .backtracking : .strongWolfe)
         }
         var options = ReconstructionOptions()
         options.windowSeconds = windowSeconds

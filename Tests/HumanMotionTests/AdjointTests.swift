@@ -209,6 +209,10 @@ extension ReconstructionWindow {
         let n = simulator.layout.targetCount
         let th = zip(theta, d).map { Dual($0, tangent: $1) }
         var x = initialState.map { Dual($0) }
+        if optimizesInitialVelocity {
+            let p = simulator.layout.positionCount, offset = keyframeCount * n
+            for i in 0..<simulator.layout.velocityCount { x[p + i] = th[offset + i] }
+        }
         let frameIndex = Dictionary(uniqueKeysWithValues: observedSteps.enumerated().map { ($1, $0) })
         var data = Dual(0)
         for t in 0..<steps {
@@ -224,8 +228,17 @@ extension ReconstructionWindow {
 }
 
 @Suite struct AdjointVersusTangentTests {
-    @Test func windowAdjointEqualsDualNumberTangent() throws {
-        let w = try WindowGradientTests.quarterSecondWindow()
+    @Test(arguments: [false, true])
+    func windowAdjointEqualsDualNumberTangent(optimizeInitialVelocity: Bool) throws {
+        let base = try WindowGradientTests.quarterSecondWindow()
+        let sim = base.simulator
+        let observed = ObservedClip(clip: try TestData.clip("walk"), humanoid: TestData.humanoid, seed: 5)
+        var options = ReconstructionOptions()
+        options.windowSeconds = 0.25
+        var w = Reconstructor.window(observed, simulator: sim, start: 0, duration: 0.25, initialState: base.initialState,
+                                     options: options, optimizeInitialVelocity: optimizeInitialVelocity)
+        w.checkpointInterval = 16
+        #expect(w.dimension == 5 * 36 + (optimizeInitialVelocity ? 34 : 0))
         var r = Xoshiro256StarStar(seed: 8)
         let theta = w.initialParameters.map { $0 + 0.05 * r.normal() }
         var gradient = [Double]()
