@@ -191,21 +191,32 @@ public struct Evaluator: Sendable {
         jobs = jobs.filter { !finished.contains("\($0.problem.id)|\($0.solver)|\($0.start)") }
         // Largest problems first, so no long run is left for the end while the other workers idle.
         jobs.sort { $0.problem.dimension > $1.problem.dimension }
+        let suite = self.suite
+        try work(jobs, appendingTo: file, phase: phase, total: total, progress: progress, clock: clock) { job in
+            let (opt, rate) = optimizer(job.solver, problem: job.problem, tuned: tuned)
+            return Self.run(problem: job.problem, solver: job.solver, optimizer: opt, learningRate: rate,
+                            start: job.start, suite: suite, applyStoppingRule: learned[job.solver] != nil)
+        }
+        return jobs.count
+    }
+
+    /// Runs `body` on every job on `threads` workers (largest-first order kept), appending each record as it is done
+    /// and reporting progress; the first append failure stops the workers and is thrown.
+    private func work<Job: Sendable, Record: Codable & Sendable>(
+        _ jobs: [Job], appendingTo file: JSONLinesFile<Record>, phase: String, total: Int,
+        progress: @escaping @Sendable (Progress) -> Void, clock: ContinuousClock.Instant,
+        _ body: @escaping @Sendable (Job) -> Record
+    ) throws {
         let next = Atomic<Int>(0)
         let done = Atomic<Int>(total - jobs.count)
         let failure = Mutex<(any Error)?>(nil)
         progress(Progress(phase: phase, done: total - jobs.count, total: total,
                           elapsedSeconds: (ContinuousClock.now - clock).inSeconds))
-        let suite = self.suite
-        let pending = jobs
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
             while true {
                 let j = next.add(1, ordering: .relaxed).oldValue
-                guard j < pending.count, failure.withLock({ $0 == nil }) else { return }
-                let job = pending[j]
-                let (opt, rate) = optimizer(job.solver, problem: job.problem, tuned: tuned)
-                let record = Self.run(problem: job.problem, solver: job.solver, optimizer: opt, learningRate: rate,
-                                      start: job.start, suite: suite, applyStoppingRule: learned[job.solver] != nil)
+                guard j < jobs.count, failure.withLock({ $0 == nil }) else { return }
+                let record = body(jobs[j])
                 do { try file.append(record) } catch {
                     failure.withLock { $0 = $0 ?? error }
                     return
@@ -217,7 +228,6 @@ public struct Evaluator: Sendable {
         if let e = failure.withLock({ $0 }) {
             throw EvaluationError.file(file.url.path, "cannot append a record: \(e)")
         }
-        return pending.count
     }
 
     /// One run: the suite's budget, no tolerances, the trace recorded.
@@ -265,32 +275,14 @@ public struct Evaluator: Sendable {
         var jobs: [(String, Int)] = []
         for s in study.solvers { for i in 0..<study.starts where !finished.contains("\(s)|\(i)") { jobs.append((s, i)) } }
         let total = study.solvers.count * study.starts
-        let done = Atomic<Int>(total - jobs.count)
-        let next = Atomic<Int>(0)
-        let failure = Mutex<(any Error)?>(nil)
         let suite = self.suite
-        let pending = jobs
-        DispatchQueue.concurrentPerform(iterations: threads) { _ in
-            while true {
-                let j = next.add(1, ordering: .relaxed).oldValue
-                guard j < pending.count, failure.withLock({ $0 == nil }) else { return }
-                let (solver, start) = pending[j]
-                let (opt, _) = optimizer(solver, problem: problem, tuned: tuned)
-                let record = Self.stepDirections(problem: problem, solver: solver, optimizer: opt, start: start,
-                                                 iterations: study.iterations, suite: suite)
-                do { try file.append(record) } catch {
-                    failure.withLock { $0 = $0 ?? error }
-                    return
-                }
-                let n = done.add(1, ordering: .relaxed).newValue
-                progress(Progress(phase: "step directions", done: n, total: total,
-                                  elapsedSeconds: (ContinuousClock.now - clock).inSeconds))
-            }
+        try work(jobs, appendingTo: file, phase: "step directions", total: total, progress: progress, clock: clock) { job in
+            let (solver, start) = job
+            let (opt, _) = optimizer(solver, problem: problem, tuned: tuned)
+            return Self.stepDirections(problem: problem, solver: solver, optimizer: opt, start: start,
+                                       iterations: study.iterations, suite: suite)
         }
-        if let e = failure.withLock({ $0 }) {
-            throw EvaluationError.file(file.url.path, "cannot append a record: \(e)")
-        }
-        return pending.count
+        return jobs.count
     }
 
     /// |cos(s_k, −∇f(x_k))| and |cos(s_k, −H(x_k)⁻¹∇f(x_k))| for the steps s_k = x_{k+1} − x_k of one trajectory.
