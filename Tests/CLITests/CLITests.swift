@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import Testing
 
 /// Runs the built `optimus` binary (it sits next to the test bundle in the build folder).
@@ -203,7 +206,8 @@ struct CLI {
             #expect((metrics[key] as? Double)?.isFinite == true, "metric \(key)")
         }
         #expect((j["windows"] as? [Any])?.count == 2 && (j["evaluations"] as? Int ?? 0) >= 2)
-        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("filmstrip.svg").path))
+        let svg = try Data(contentsOf: dir.appendingPathComponent("filmstrip.svg"))
+        #expect(XMLParser(data: svg).parse(), "filmstrip.svg is not well-formed XML")
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("result.json").path))
     }
 
