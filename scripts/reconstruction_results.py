@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs `optimus reconstruct` on walk and dance_a with L-BFGS and Adam and writes results/reconstruction/README.md:
+"""Runs `optimus reconstruct` on walk and dance_a with L-BFGS, Adam and the shipped learned optimizers and writes results/reconstruction/README.md:
 the six pose metrics of each reconstruction beside those of the raw noisy kinematic observation, with evaluations
 and seconds. Usage: python3 scripts/reconstruction_results.py [--binary .build/release/optimus] [--seed 0]"""
 import argparse
@@ -21,7 +21,7 @@ out.mkdir(parents=True, exist_ok=True)
 runs = []
 started = time.time()
 for clip in ["walk", "dance_a"]:
-    for optimizer in ["lbfgs", "adam"]:
+    for optimizer in ["lbfgs", "adam", "optimus", "adafactor-mlp"]:
         folder = out / f"{clip}-{optimizer}"
         command = [args.binary, "reconstruct", "--clip", clip, "--optimizer", optimizer, "--seed", args.seed,
                    "--output", str(folder), "--json"]
@@ -37,7 +37,8 @@ lines = ["# Physics-based reconstruction: walk and dance_a", "",
          "Observations are synthetic (seeded): a noisy kinematic estimate (joint rotation noise 0.03 rad, root drift "
          "≈ 5 cm, keypoint noise 35 mm per coordinate) and 2D keypoints through a pinhole camera (4 px noise). "
          "Windows of 0.5 s every 0.25 s, 100 iterations each, keyframes every 1/15 s (36 targets per keyframe), "
-         "dt = 1/480 s. Adam's learning rate 0.01 was chosen on another clip (walker/0walk_forward).", "",
+         "dt = 1/480 s. Adam's learning rate 0.01 was chosen on another clip (walker/0walk_forward). The learned "
+         "optimizers are the shipped checkpoints, meta-trained on the benchmark functions only (not on this task).", "",
          "| clip | solver | " + " | ".join(label for _, label in metrics) + " | evaluations | seconds |",
          "|---|---|" + "---:|" * (len(metrics) + 2)]
 for clip, optimizer, r, _ in runs:
@@ -45,7 +46,8 @@ for clip, optimizer, r, _ in runs:
         o = r["observationMetrics"]
         lines.append(f"| {clip} | observation (no physics) | " + " | ".join(f"{o[k]:.1f}" for k, _ in metrics) + " | – | – |")
     m = r["metrics"]
-    name = {"lbfgs": "L-BFGS", "adam": "Adam"}[optimizer]
+    name = {"lbfgs": "L-BFGS", "adam": "Adam", "optimus": "Optimus (shipped, trained on benchmark functions)",
+            "adafactor-mlp": "Adafactor-MLP (shipped, trained on benchmark functions)"}[optimizer]
     lines.append(f"| {clip} | {name} | " + " | ".join(f"{m[k]:.1f}" for k, _ in metrics)
                  + f" | {r['evaluations']} | {r['seconds']:.1f} |")
 lines += ["", "Commands:", ""] + [f"- `{c}`" for *_, c in runs] + [""]
