@@ -14,6 +14,8 @@ public struct ReconstructionOptions: Codable, Equatable, Sendable {
     public var keyframeInterval = 1.0 / 15
     /// Optimizer iterations per window.
     public var iterations = 100
+    /// Start the first window from the ground-truth state instead of the estimate (an oracle, for ablations only).
+    public var initialStateFromTruth = false
     /// Also optimize the first window's initial velocities (34 parameters; they are only estimated from the noisy
     /// observation, and a wrong initial momentum cannot be undone by joint torques alone). Off by default: on walk and
     /// dance_a with L-BFGS it made the results worse (walk MPJPE 60 → 79 mm, dance_a 199 → 358 mm; seed 0).
@@ -73,8 +75,11 @@ public enum Reconstructor {
     /// The first window's initial state: the observed (noisy) first pose, lifted so that no contact point is below the
     /// ground, with velocities from finite differences of the observed poses over the first 0.1 s (a span long enough
     /// to average the per-frame noise).
-    public static func initialState(_ observed: ObservedClip, simulator: Simulator) -> [Double] {
-        let estimate = MotionClip(name: "estimate", loops: false, times: observed.clip.times, poses: observed.estimatedPoses)
+    /// With `fromTruth`, the same from the ground-truth poses instead: an oracle for ablations (how much of the error
+    /// comes from the estimated start).
+    public static func initialState(_ observed: ObservedClip, simulator: Simulator, fromTruth: Bool = false) -> [Double] {
+        let estimate = MotionClip(name: "estimate", loops: false, times: observed.clip.times,
+                                  poses: fromTruth ? observed.clip.poses : observed.estimatedPoses)
         var pose = estimate.pose(at: 0)
         let frames = simulator.humanoid.frames(pose)
         let lowest = simulator.contactPoints.map { frames[$0.body].apply($0.point).y - $0.radius }.min() ?? 0
@@ -156,7 +161,7 @@ public enum Reconstructor {
         let starts = windowStarts(duration: clip.duration, options: options)
         let dt = simulator.configuration.timeStep
         var keypoints = [[Vec3]?](repeating: nil, count: clip.poses.count)
-        var state = initialState(observed, simulator: simulator)
+        var state = initialState(observed, simulator: simulator, fromTruth: options.initialStateFromTruth)
         var windows: [ReconstructionResult.Window] = []
         var evaluations = 0
         var finite = true

@@ -56,6 +56,9 @@ struct Reconstruct: ParsableCommand {
     @Flag(help: "Print one JSON object on standard output.")
     var json = false
 
+    @Flag(help: "Ablation: start from the ground-truth state instead of the estimate (an oracle; not a reconstruction).")
+    var oracleInitialState = false
+
     @Flag(help: "List the clips and exit.")
     var listClips = false
 
@@ -109,6 +112,7 @@ struct Reconstruct: ParsableCommand {
         options.windowSeconds = windowSeconds
         options.strideSeconds = min(strideSeconds, windowSeconds)
         options.iterations = iterations
+        options.initialStateFromTruth = oracleInitialState
         options.weights.keypoints3D = weight3d
         options.weights.keypoints2D = weight2d
         let simulator = Simulator(humanoid: humanoid)
