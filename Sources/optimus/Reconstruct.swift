@@ -20,8 +20,8 @@ struct Reconstruct: ParsableCommand {
     @Option(help: "Optimizer: \((OptimizerCatalog.classicalNames + LearnedOptimizerCatalog.names).joined(separator: ", ")).")
     var optimizer: String = "lbfgs"
 
-    @Option(help: "Learning rate of gd, momentum and adam (default 0.01: Adam tuned over {0.01, 0.05, 0.1, 0.2} on walker/0walk_forward).")
-    var learningRate: Double = 0.01
+    @Option(help: "Learning rate of gd, momentum and adam (default 0.003: Adam tuned over {0.003, 0.01, 0.03, 0.1} on walker/0walk_forward).")
+    var learningRate: Double = 0.003
 
     @Option(help: "Line search of bfgs and lbfgs: strong-wolfe or backtracking.")
     var lineSearch: String = "strong-wolfe"
