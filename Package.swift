@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "OptimusServer", targets: ["OptimusServer"]),
         .library(name: "MetaTraining", targets: ["MetaTraining"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
+        .library(name: "Plotting", targets: ["Plotting"]),
         .library(name: "HumanMotion", targets: ["HumanMotion"]),
         .executable(name: "optimus", targets: ["optimus"]),
     ],
@@ -32,20 +33,21 @@ let package = Package(
         .target(name: "NeuralNetworks", dependencies: ["OptimusNumerics"]),
         .target(name: "LearnedOptimizers", dependencies: ["OptimusNumerics", "Optimizers", "NeuralNetworks"]),
         .target(name: "OptimusServer", dependencies: ["Optimizers", "LearnedOptimizers"]),
+        .target(name: "Plotting"),
         .target(
             name: "MetaTraining",
-            dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers"]
+            dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers", "Plotting"]
         ),
         .target(
             name: "Evaluation",
-            dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers"]
+            dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers", "Plotting"]
         ),
         .target(name: "HumanMotion", dependencies: ["OptimusNumerics", "Objectives", "Optimizers"]),
         .target(
             name: "OptimusKit",
             dependencies: [
                 "OptimusNumerics", "Objectives", "Optimizers", "NeuralNetworks", "LearnedOptimizers", "OptimusServer",
-                "MetaTraining", "Evaluation", "HumanMotion",
+                "MetaTraining", "Evaluation", "HumanMotion", "Plotting",
             ]
         ),
         .executableTarget(

@@ -8,3 +8,4 @@
 @_exported import MetaTraining
 @_exported import Evaluation
 @_exported import HumanMotion
+@_exported import Plotting

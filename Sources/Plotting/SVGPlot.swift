@@ -235,7 +235,7 @@ public struct SVGPlot: Sendable {
     private func f(_ v: Double) -> String { String(format: "%.1f", v) }
     private static func f(_ v: Double) -> String { String(format: "%.1f", v) }
 
-    static func escape(_ s: String) -> String {
+    public static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;")
     }
