@@ -263,3 +263,55 @@ import Testing
         #expect(abs(s.newtonCosine[0]! - 1) < 1e-12 && abs(s.gradientCosine[0]! - 1) < 1e-12)
     }
 }
+
+// MARK: - Claims on synthetic records with known answers
+
+@Suite struct ClaimTests {
+    /// Two problems, one start each, budget 100. Optimus reaches every baseline's final value in 10 iterations where
+    /// the baseline needs 100 (ratio 10) on problem A, and never on problem B; its best values are lowest on A only.
+    @Test func claimsOfTheReportOnSyntheticRecords() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("claims-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var suite = EvaluationSuite()
+        suite.name = "synthetic"
+        suite.problems = [.init(.sphere, 2), .init(.rosenbrock, 2)]
+        suite.solvers = ["adam", "bfgs", "adafactor-mlp", "optimus"]
+        suite.starts = 1
+        suite.iterations = 100
+        try makeRecordEncoder(pretty: true).encode(suite).write(to: dir.appendingPathComponent("suite.json"))
+        func trace(reaching target: Double, at k: Int) -> [Double] {
+            (0...100).map { i in i >= k ? target : 100 - (100 - target) * Double(i) / Double(k) }
+        }
+        var lines: [String] = []
+        for problem in suite.problems {
+            for solver in suite.solvers {
+                let best: [Double]
+                switch (problem.function, solver) {
+                case (.sphere, "optimus"): best = trace(reaching: 0.5, at: 10)  // reaches 1 (the baselines' value) at 10
+                case (.sphere, _): best = trace(reaching: 1, at: 100)
+                case (_, "optimus"): best = trace(reaching: 50, at: 100)  // never reaches 10
+                default: best = trace(reaching: 10, at: 100)
+                }
+                let r = RunRecord(problem: problem.id, function: problem.function.rawValue, dimension: 2, solver: solver,
+                                  start: 0, startSeed: 0, offsetSeed: 0, learningRate: nil, fStar: 0, initialValue: 100,
+                                  values: best, best: best, evaluations: Array(1...101), termination: "iterationLimit",
+                                  seconds: 0.01, stoppingIteration: nil)
+                lines.append(String(decoding: try makeRecordEncoder().encode(r), as: UTF8.self))
+            }
+        }
+        try (lines.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("records.jsonl"), atomically: true,
+                                                        encoding: .utf8)
+        let summary = try EvaluationReport(folder: dir).write()
+        let c = try #require(summary.claims)
+        // Iteration ratios: 10 on the sphere (≈ 9.9–10: the first iteration at or below 1 is 10 for Optimus, 100 for
+        // the baselines), not reached on Rosenbrock: half the problems at ≥ 10×, and ≥ 5×.
+        for b in ["adam", "bfgs"] { #expect(c.fractionAtPaperFactor[b] == 0.5 && c.fractionReached[b] == 0.5) }
+        #expect(c.fractionAtPaperFactor["adafactor-mlp"] == 0.5)
+        // Profiles: Optimus is best on the sphere only (ρ(1) = 1/2), worst on Rosenbrock; the baselines tie there.
+        #expect(c.rhoAtOne["optimus"] == 0.5 && c.rhoAtOne["adam"] == 0.5)
+        #expect(c.profileDominates["adam"] == false)  // Adam is better on Rosenbrock
+        let report = try String(contentsOf: dir.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(report.contains("**met**") && report.contains("**not met**"))
+    }
+}
