@@ -97,6 +97,17 @@ public struct ReconstructionWindow: Objective, Sendable {
         return (k, min(max(tau - Double(k), 0), 1))
     }
 
+    /// The interpolated PD target at clip time `time`, or nil outside the window.
+    public func control(_ theta: [Double], atTime time: Double) -> [Double]? {
+        let local = time - startTime
+        guard local >= -1e-9, local <= Double(steps) * simulator.configuration.timeStep + 1e-9 else { return nil }
+        let n = simulator.layout.targetCount
+        let tau = max(local, 0) / keyframeInterval
+        let k = min(max(Int(tau), 0), keyframeCount - 2)
+        let a = min(max(tau - Double(k), 0), 1)
+        return (0..<n).map { (1 - a) * theta[k * n + $0] + a * theta[(k + 1) * n + $0] }
+    }
+
     func target(_ theta: [Double], step t: Int) -> [Double] {
         let n = simulator.layout.targetCount
         let (k, a) = interpolation(t)

@@ -59,6 +59,9 @@ struct Reconstruct: ParsableCommand {
     @Flag(help: "Ablation: start from the ground-truth state instead of the estimate (an oracle; not a reconstruction).")
     var oracleInitialState = false
 
+    @Flag(help: "Ablation: start keyframes inside a window's overlap with the previous window from its optimized controls.")
+    var warmStartControls = false
+
     @Flag(help: "List the clips and exit.")
     var listClips = false
 
@@ -113,6 +116,7 @@ struct Reconstruct: ParsableCommand {
         options.strideSeconds = min(strideSeconds, windowSeconds)
         options.iterations = iterations
         options.initialStateFromTruth = oracleInitialState
+        options.warmStartControls = warmStartControls
         options.weights.keypoints3D = weight3d
         options.weights.keypoints2D = weight2d
         let simulator = Simulator(humanoid: humanoid)

@@ -154,6 +154,50 @@ func dotProduct(_ a: [Double], _ b: [Double]) -> Double {
         #expect(abs(sum / n - 4 * (Double.pi / 2).squareRoot()) < 0.5)
     }
 
+    /// The control signal of a window is its keyframe interpolation in clip time, and the next window's keyframes inside
+    /// the overlap start from it (those past the previous window's end from the observation).
+    @Test func nextWindowStartsFromThePreviousControls() throws {
+        let sim = Simulator(humanoid: TestData.humanoid)
+        let observed = ObservedClip(clip: try TestData.clip("walk"), humanoid: TestData.humanoid, seed: 5)
+        let options = ReconstructionOptions()  // 0.5 s windows every 0.25 s, keyframes every 1/15 s
+        let x0 = Reconstructor.initialState(observed, simulator: sim)
+        let first = Reconstructor.window(observed, simulator: sim, start: 0.25, duration: 0.5, initialState: x0,
+                                         options: options)
+        var r = Xoshiro256StarStar(seed: 12)
+        let theta = first.initialParameters.map { $0 + 0.1 * r.normal() }
+        let n = sim.layout.targetCount
+        #expect(first.keyframeCount == 9)
+        // At keyframe times the control is the keyframe; half-way it is the mean of the two neighbours.
+        let atKeyframe = first.control(theta, atTime: 0.25 + 2.0 / 15)!
+        for i in 0..<n { #expect(abs(atKeyframe[i] - theta[2 * n + i]) < 1e-14) }
+        let middle = first.control(theta, atTime: 0.25 + 2.5 / 15)!
+        for i in 0..<n { #expect(abs(middle[i] - 0.5 * (theta[2 * n + i] + theta[3 * n + i])) < 1e-14) }
+        #expect(first.control(theta, atTime: 0.2) == nil && first.control(theta, atTime: 0.76) == nil)
+        let next = Reconstructor.window(observed, simulator: sim, start: 0.5, duration: 0.5, initialState: x0,
+                                        options: options, previous: (first, theta))
+        let fresh = Reconstructor.window(observed, simulator: sim, start: 0.5, duration: 0.5, initialState: x0,
+                                         options: options)
+        // Keyframes at 0.5 + k/15 ≤ 0.75 (k = 0…3) come from the previous controls (up to the sign of quaternions).
+        for k in 0..<9 {
+            let warm = Array(next.initialParameters[(k * n)..<((k + 1) * n)])
+            let expected = 0.5 + Double(k) / 15 <= 0.75 + 1e-9
+                ? first.control(theta, atTime: 0.5 + Double(k) / 15)! : Array(fresh.initialParameters[(k * n)..<((k + 1) * n)])
+            var worst = 0.0
+            for (b, body) in sim.humanoid.bodies.enumerated() where b > 0 {
+                let o = sim.layout.targetOffset[b]
+                if case .revolute = body.joint {
+                    worst = max(worst, abs(warm[o] - expected[o]))
+                } else {
+                    let same = (0..<4).map { abs(warm[o + $0] - expected[o + $0]) }.max()!
+                    let flipped = (0..<4).map { abs(warm[o + $0] + expected[o + $0]) }.max()!
+                    worst = max(worst, min(same, flipped))
+                }
+            }
+            #expect(worst < 1e-14, "keyframe \(k)")
+        }
+        #expect(next.initialParameters != fresh.initialParameters)
+    }
+
     /// Absurd targets make the stiff PD blow the rollout up: the loss is NaN (a reported outcome), never a crash.
     @Test func blownUpRolloutIsANaNValue() throws {
         let w = try WindowGradientTests.quarterSecondWindow()
