@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Plotting"),
         .target(
             name: "MetaTraining",
-            dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers", "Plotting"]
+            dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers", "Plotting", "HumanMotion"]
         ),
         .target(
             name: "Evaluation",
@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "OptimusServerTests", dependencies: ["OptimusServer", "Optimizers", "Objectives"]),
         .testTarget(
             name: "MetaTrainingTests",
-            dependencies: ["MetaTraining", "LearnedOptimizers", "Objectives", "Optimizers", "OptimusNumerics"]
+            dependencies: ["MetaTraining", "LearnedOptimizers", "Objectives", "Optimizers", "OptimusNumerics", "HumanMotion"]
         ),
         .testTarget(
             name: "EvaluationTests",

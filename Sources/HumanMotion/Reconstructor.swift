@@ -84,22 +84,28 @@ public enum Reconstructor {
     /// to average the per-frame noise).
     /// With `fromTruth`, the same from the ground-truth poses instead: an oracle for ablations (how much of the error
     /// comes from the estimated start).
-    public static func initialState(_ observed: ObservedClip, simulator: Simulator, fromTruth: Bool = false) -> [Double] {
+    /// `time` (s) places the state later in the clip (training windows start from the ground truth anywhere).
+    public static func initialState(_ observed: ObservedClip, simulator: Simulator, fromTruth: Bool = false,
+                                    at time: Double = 0) -> [Double] {
         let estimate = MotionClip(name: "estimate", loops: false, times: observed.clip.times,
                                   poses: fromTruth ? observed.clip.poses : observed.estimatedPoses)
-        var pose = estimate.pose(at: 0)
+        let duration = observed.clip.duration
+        let t0 = min(max(time, 0), duration)
+        var pose = estimate.pose(at: t0)
         let frames = simulator.humanoid.frames(pose)
         let lowest = simulator.contactPoints.map { frames[$0.body].apply($0.point).y - $0.radius }.min() ?? 0
         pose.rootPosition.y -= min(lowest, 0)
         var s = SimulationState(resting: pose)
-        let h = min(0.1, observed.clip.duration)
-        let velocity = (estimate.pose(at: h).rootPosition - estimate.pose(at: 0).rootPosition) / h
+        let h = min(0.1, duration)
+        let t1 = t0 + h <= duration + 1e-12 ? t0 + h : t0 - h  // near the end: a backward difference
+        let sign = t1 > t0 ? 1.0 : -1.0
+        let velocity = sign * (estimate.pose(at: t1).rootPosition - estimate.pose(at: t0).rootPosition) / h
         s.rootLinearVelocity = pose.rotations[0].conjugate.rotate(velocity)
-        let later = estimate.pose(at: h)
+        let later = estimate.pose(at: t1)
         for (i, b) in simulator.humanoid.bodies.enumerated() {
             switch b.joint {
-            case .revolute: s.velocities[i] = Vec3((later.angles[i] - pose.angles[i]) / h, 0, 0)
-            default: s.velocities[i] = (pose.rotations[i].conjugate * later.rotations[i]).log / h
+            case .revolute: s.velocities[i] = Vec3(sign * (later.angles[i] - pose.angles[i]) / h, 0, 0)
+            default: s.velocities[i] = sign * (pose.rotations[i].conjugate * later.rotations[i]).log / h
             }
         }
         return simulator.flatten(s)

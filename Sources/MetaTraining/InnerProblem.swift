@@ -18,21 +18,39 @@ public protocol InnerProblem: Sendable {
     func step(_ stepper: Stepper, state: inout State) -> Double
 }
 
-/// Learned-optimizer meta-training on the benchmark distribution.
-public struct LearnedOptimizerProblem<Model: LearnedOptimizer>: InnerProblem
+/// A family of training tasks for meta-training: task specs are drawn from a seeded generator and are Codable (so a
+/// trajectory's task is part of the checkpointed training state and can be replayed); building a spec gives the
+/// objective, its start and the f* of the meta-loss.
+public protocol TrainingTaskFamily: Sendable {
+    associatedtype Spec: Codable & Sendable
+    func sample(using g: inout Xoshiro256StarStar) -> Spec
+    /// The objective, the start x₀ and the reference value f* of ``MetaLossNormalizer`` (the known minimum, or a lower
+    /// bound such as 0 for a nonnegative loss).
+    func build(_ spec: Spec) -> (objective: any Objective, start: [Double], fStar: Double)
+}
+
+extension TaskDistribution: TrainingTaskFamily {
+    public func build(_ spec: TaskSpec) -> (objective: any Objective, start: [Double], fStar: Double) {
+        let (objective, x0) = spec.build()
+        return (objective, x0, objective.fStar)
+    }
+}
+
+/// Learned-optimizer meta-training on a task family (the benchmark distribution, or reconstruction windows).
+public struct LearnedOptimizerProblem<Model: LearnedOptimizer, Tasks: TrainingTaskFamily>: InnerProblem
 where Model.Stepper.State: Codable {
     public let model: Model
-    public let tasks: TaskDistribution
+    public let tasks: Tasks
     public let normalizer: MetaLossNormalizer
 
-    public init(model: Model, tasks: TaskDistribution, normalizer: MetaLossNormalizer = .init()) {
+    public init(model: Model, tasks: Tasks, normalizer: MetaLossNormalizer = .init()) {
         self.model = model
         self.tasks = tasks
         self.normalizer = normalizer
     }
 
     public struct State: Codable, Sendable {
-        public var task: TaskSpec
+        public var task: Tasks.Spec
         public var optimizer: Model.Stepper.State
         public var startValue: Double
         public var fStar: Double
@@ -44,15 +62,15 @@ where Model.Stepper.State: Codable {
 
     public func reset(generator: inout Xoshiro256StarStar) -> State {
         let task = tasks.sample(using: &generator)
-        let (objective, x0) = task.build()
+        let (objective, x0, fStar) = tasks.build(task)
         // The optimizer's state does not depend on θ (only on x₀), so any θ builds it.
         let stepper = model.optimizer(theta: [Float](repeating: 0, count: model.parameterCount), horizon: nil)
         return State(task: task, optimizer: stepper.makeState(start: x0), startValue: objective.value(at: x0),
-                     fStar: objective.fStar)
+                     fStar: fStar)
     }
 
     public func step(_ stepper: Model.Stepper, state: inout State) -> Double {
-        let (objective, _) = state.task.build()
+        let (objective, _, _) = tasks.build(state.task)
         let (f, g) = objective.valueAndGradient(at: state.optimizer.point)
         let finite = f.isFinite && g.allSatisfy(\.isFinite)
         _ = stepper.update(&state.optimizer, value: finite ? f : .nan, gradient: g)

@@ -45,23 +45,50 @@ public enum MetaTrainingRun {
         // Particles run one per core; BLAS inside each must not spawn threads of its own (oversubscription makes
         // OpenBLAS threads spin and yield).
         BLAS.setThreadCount(1)
-        guard let checkpoint = LearnedOptimizerCatalog.untrained(
+        guard let untrained = LearnedOptimizerCatalog.untrained(
             name: configuration.model.kind, preset: configuration.model.preset, seed: configuration.model.seed)
         else { throw MetaTrainingError.invalid("model", "unknown kind or preset") }
-        switch checkpoint.kind {
-        case AdafactorMLP.kind:
-            let model = try checkpoint.model(AdafactorMLP.self)
-            try train(model, theta0: try checkpoint.parameters(for: model), configuration, output, resume, communicator,
-                      progress)
+        var checkpoint = untrained
+        if !configuration.model.initialCheckpoint.isEmpty {
+            // Fine-tuning: θ₀ from a trained checkpoint of the same model (kind and preset).
+            let url = URL(fileURLWithPath: configuration.model.initialCheckpoint)
+            let given: Checkpoint
+            do { given = try Checkpoint.read(from: url) } catch {
+                throw MetaTrainingError.invalid("model.initialCheckpoint", "\(url.path): \(error)")
+            }
+            guard given.kind == untrained.kind, given.configuration == untrained.configuration else {
+                throw MetaTrainingError.invalid("model.initialCheckpoint", "\(url.path) holds \(given.kind) "
+                    + "(\(given.configuration)), not \(configuration.model.kind) with preset \(configuration.model.preset)")
+            }
+            checkpoint = given
+        }
+        switch configuration.taskFamily {
+        case "motion":
+            let tasks = try MotionTaskFamily(configuration.motionTasks)
+            try train(checkpoint, tasks: tasks, configuration, output, resume, communicator, progress)
         default:
-            let model = try checkpoint.model(Optimus.self)
-            try train(model, theta0: try checkpoint.parameters(for: model), configuration, output, resume, communicator,
-                      progress)
+            try train(checkpoint, tasks: configuration.tasks, configuration, output, resume, communicator, progress)
         }
     }
 
-    static func train<M: LearnedOptimizer>(
-        _ model: M, theta0: [Float], _ config: TrainingConfiguration, _ output: URL, _ resume: Bool,
+    static func train<Tasks: TrainingTaskFamily>(
+        _ checkpoint: Checkpoint, tasks: Tasks, _ configuration: TrainingConfiguration, _ output: URL, _ resume: Bool,
+        _ communicator: any ParticleCommunicator, _ progress: (Progress) -> Void
+    ) throws {
+        switch checkpoint.kind {
+        case AdafactorMLP.kind:
+            let model = try checkpoint.model(AdafactorMLP.self)
+            try train(model, theta0: try checkpoint.parameters(for: model), tasks: tasks, configuration, output, resume,
+                      communicator, progress)
+        default:
+            let model = try checkpoint.model(Optimus.self)
+            try train(model, theta0: try checkpoint.parameters(for: model), tasks: tasks, configuration, output, resume,
+                      communicator, progress)
+        }
+    }
+
+    static func train<M: LearnedOptimizer, Tasks: TrainingTaskFamily>(
+        _ model: M, theta0: [Float], tasks: Tasks, _ config: TrainingConfiguration, _ output: URL, _ resume: Bool,
         _ communicator: any ParticleCommunicator, _ progress: (Progress) -> Void
     ) throws where M.Stepper.State: Codable {
         let fm = FileManager.default
@@ -72,9 +99,9 @@ public enum MetaTrainingRun {
         let metricsURL = output.appendingPathComponent("metrics.jsonl")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        let problem = LearnedOptimizerProblem(model: model, tasks: config.tasks, normalizer: config.normalizer)
+        let problem = LearnedOptimizerProblem(model: model, tasks: tasks, normalizer: config.normalizer)
         let trainer = PESTrainer(problem: problem, configuration: config.pes, communicator: communicator)
-        var state: PESTrainer<LearnedOptimizerProblem<M>>.State
+        var state: PESTrainer<LearnedOptimizerProblem<M, Tasks>>.State
         var history: [TrainingMetrics] = []
         if resume && fm.fileExists(atPath: stateURL.path) {
             let stored = try TrainingConfiguration.decode(Data(contentsOf: configURL))
@@ -82,7 +109,7 @@ public enum MetaTrainingRun {
                 throw MetaTrainingError.state("config.json in \(output.path) differs from the given configuration; "
                     + "resume with the same configuration, or use a new output folder")
             }
-            state = try readState(stateURL, as: PESTrainer<LearnedOptimizerProblem<M>>.State.self)
+            state = try readState(stateURL, as: PESTrainer<LearnedOptimizerProblem<M, Tasks>>.State.self)
             history = (try? readMetrics(metricsURL)) ?? []
             history = history.filter { $0.step <= state.outerStep }
             if writer { try writeMetrics(history, to: metricsURL) }  // drop steps after the checkpoint: redone
@@ -96,9 +123,9 @@ public enum MetaTrainingRun {
             }
             state = trainer.initialState(theta: theta0)
         }
-        let validationTasks: [TaskSpec] = {
+        let validationTasks: [Tasks.Spec] = {
             var g = Xoshiro256StarStar(seed: config.validation.seed)
-            return (0..<config.validation.tasks).map { _ in config.tasks.sample(using: &g) }
+            return (0..<config.validation.tasks).map { _ in tasks.sample(using: &g) }
         }()
         let startTime = ContinuousClock.now
         let cpuAtStart = cpuSeconds()
@@ -112,7 +139,7 @@ public enum MetaTrainingRun {
             let report = trainer.step(&state)
             var validation: Double?
             if writer && config.validation.every > 0 && state.outerStep % config.validation.every == 0 {
-                validation = validationLoss(model, theta: state.theta, tasks: validationTasks,
+                validation = validationLoss(model, theta: state.theta, family: tasks, tasks: validationTasks,
                                             steps: config.validation.steps, normalizer: config.normalizer)
             }
             let elapsed = (ContinuousClock.now - startTime).inSeconds
@@ -156,17 +183,17 @@ public enum MetaTrainingRun {
     }
 
     /// Mean normalized meta-loss of θ over fixed held-out tasks (each run for `steps` steps), in task order.
-    public static func validationLoss<M: LearnedOptimizer>(
-        _ model: M, theta: [Float], tasks: [TaskSpec], steps: Int, normalizer: MetaLossNormalizer
+    public static func validationLoss<M: LearnedOptimizer, Tasks: TrainingTaskFamily>(
+        _ model: M, theta: [Float], family: Tasks, tasks: [Tasks.Spec], steps: Int, normalizer: MetaLossNormalizer
     ) -> Double {
         let optimizer = model.optimizer(theta: theta, horizon: steps)
         var losses = [Double](repeating: 0, count: tasks.count)
         losses.withUnsafeMutableBufferPointer { buffer in
             nonisolated(unsafe) let out = buffer
             DispatchQueue.concurrentPerform(iterations: tasks.count) { i in
-                let (objective, x0) = tasks[i].build()
+                let (objective, x0, fStar) = family.build(tasks[i])
                 var s = optimizer.makeState(start: x0)
-                let f0 = objective.value(at: x0), fStar = objective.fStar
+                let f0 = objective.value(at: x0)
                 var sum = 0.0
                 for _ in 0..<steps {
                     let (f, g) = objective.valueAndGradient(at: s.point)

@@ -12,6 +12,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         public var preset: String = "reference"
         /// Seed of θ₀.
         public var seed: UInt64 = 0
+        /// A checkpoint to start from instead (fine-tuning; same kind and preset), e.g. a shipped one; empty: none.
+        public var initialCheckpoint: String = ""
         public init() {}
     }
 
@@ -29,7 +31,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     }
 
     public var model = Model()
+    /// `benchmark`: the test functions (`tasks`); `motion`: physics reconstruction windows (`motionTasks`).
+    public var taskFamily: String = "benchmark"
     public var tasks = TaskDistribution()
+    public var motionTasks = MotionTaskDistribution()
     public var normalizer = MetaLossNormalizer()
     public var pes = PESConfiguration()
     public var outerSteps: Int = 500
@@ -47,7 +52,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
             throw .invalid("model.preset", "'\(model.preset)' is not valid for \(model.kind); valid: "
                 + LearnedOptimizerCatalog.presets(for: model.kind).joined(separator: ", "))
         }
-        try tasks.validate()
+        switch taskFamily {
+        case "benchmark": try tasks.validate()
+        case "motion": try motionTasks.validate()
+        default: throw .invalid("taskFamily", "'\(taskFamily)' is not valid; use benchmark or motion")
+        }
         try pes.validate()
         guard outerSteps >= 1 else { throw .invalid("outerSteps", "must be ≥ 1") }
         guard checkpointEvery >= 1 else { throw .invalid("checkpointEvery", "must be ≥ 1") }

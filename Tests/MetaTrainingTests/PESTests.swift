@@ -115,7 +115,7 @@ func smoothedFactor(theta: Double, sigma: Double, power: Int) -> (value: Double,
 }
 
 @Suite struct TrainerDeterminismTests {
-    func trainer(threads: Int) -> PESTrainer<LearnedOptimizerProblem<AdafactorMLP>> {
+    func trainer(threads: Int) -> PESTrainer<LearnedOptimizerProblem<AdafactorMLP, TaskDistribution>> {
         var config = PESConfiguration()
         config.particles = 4
         config.truncationLength = 5
@@ -148,7 +148,7 @@ func smoothedFactor(theta: Double, sigma: Double, power: Int) -> (value: Double,
         var first = t.initialState(theta: theta0)
         for _ in 0..<3 { _ = t.step(&first) }
         let data = try BinaryCoder.encode(first)
-        var resumed = try BinaryCoder.decode(PESTrainer<LearnedOptimizerProblem<AdafactorMLP>>.State.self, from: data)
+        var resumed = try BinaryCoder.decode(PESTrainer<LearnedOptimizerProblem<AdafactorMLP, TaskDistribution>>.State.self, from: data)
         for _ in 0..<3 { _ = t.step(&resumed) }
         #expect(resumed.theta.map(\.bitPattern) == straight.theta.map(\.bitPattern))
         #expect(resumed.adamSecond.map(\.bitPattern) == straight.adamSecond.map(\.bitPattern))
@@ -158,7 +158,7 @@ func smoothedFactor(theta: Double, sigma: Double, power: Int) -> (value: Double,
     @Test func binaryCoderRejectsTruncatedData() throws {
         let data = try BinaryCoder.encode(trainer(threads: 1).initialState(theta: [Float](repeating: 0.5, count: 197)))
         #expect(throws: (any Error).self) {
-            try BinaryCoder.decode(PESTrainer<LearnedOptimizerProblem<AdafactorMLP>>.State.self, from: data.prefix(100))
+            try BinaryCoder.decode(PESTrainer<LearnedOptimizerProblem<AdafactorMLP, TaskDistribution>>.State.self, from: data.prefix(100))
         }
     }
 }
