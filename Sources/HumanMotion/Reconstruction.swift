@@ -31,6 +31,9 @@ public struct LossWeights: Codable, Equatable, Sendable {
     public var quaternionNorm = 1e-2
     /// Squared violation of the hinge limits (knees [−π, 0], elbows [0, π]) by the targets.
     public var jointLimits = 1.0
+    /// Σ‖r_k‖² over keyframes of the root residual (torque, force) in body weights, when the simulator has one
+    /// (``Simulator/Configuration/rootResidual``).
+    public var rootResidual = 1.0
     public init() {}
 }
 
@@ -182,6 +185,13 @@ public struct ReconstructionWindow: Objective, Sendable {
                     loss += w.smoothness * s * s
                     g[idx + n] += 2 * w.smoothness * s
                     g[idx] -= 2 * w.smoothness * s
+                }
+            }
+            if let ro = simulator.layout.residualOffset {
+                for c in 0..<6 {
+                    let r = theta[k * n + ro + c]
+                    loss += w.rootResidual * r * r
+                    g[k * n + ro + c] += 2 * w.rootResidual * r
                 }
             }
             for (b, body) in simulator.humanoid.bodies.enumerated() where b > 0 {

@@ -75,6 +75,15 @@ public struct ReconstructionResult: Codable, Sendable {
     public var keypoints: [[Vec3]]
     /// Whether every window's rollout stayed finite.
     public var finite: Bool
+    /// With a root residual (``Simulator/Configuration/rootResidual``): its force and torque magnitudes over the
+    /// keyframes that drive the kept part of each window, in body weights (m·g; N·m per metre for the torque).
+    public var rootResidual: ResidualSummary?
+
+    public struct ResidualSummary: Codable, Sendable {
+        public var meanForce: Double
+        public var maxForce: Double
+        public var meanTorque: Double
+    }
 }
 
 /// Reconstructs a clip window by window, each warm-started from the previous window's simulated state at its start.
@@ -186,6 +195,7 @@ public enum Reconstructor {
         var state = initialState(observed, simulator: simulator, fromTruth: options.initialStateFromTruth)
         var windows: [ReconstructionResult.Window] = []
         var previous: (window: ReconstructionWindow, parameters: [Double])?
+        var residualForces: [Double] = [], residualTorques: [Double] = []
         var evaluations = 0
         var finite = true
         for (w, (start, length)) in starts.enumerated() {
@@ -214,6 +224,15 @@ public enum Reconstructor {
             windows.append(record)
             progress(w + 1, starts.count, record)
             previous = (problem, theta)
+            if let ro = simulator.layout.residualOffset {
+                let n = simulator.layout.targetCount
+                let kept = w + 1 < starts.count ? starts[w + 1].start - start : length
+                for k in 0..<problem.keyframeCount where Double(k) * options.keyframeInterval <= kept + 1e-9 {
+                    let r = Array(theta[(k * n + ro)..<(k * n + ro + 6)])
+                    residualTorques.append((r[0] * r[0] + r[1] * r[1] + r[2] * r[2]).squareRoot())
+                    residualForces.append((r[3] * r[3] + r[4] * r[4] + r[5] * r[5]).squareRoot())
+                }
+            }
             let states = problem.rollout(theta)
             if !(states.last?.allSatisfy(\.isFinite) ?? false) { finite = false }
             let end = w + 1 < starts.count ? starts[w + 1].start : clip.duration + 1
@@ -232,11 +251,17 @@ public enum Reconstructor {
         }
         let predicted = keypoints.enumerated().map { $1 ?? observed.keypoints3D[$0] }
         let frameDt = clip.duration / Double(max(1, clip.poses.count - 1))
+        var residual: ReconstructionResult.ResidualSummary?
+        if !residualForces.isEmpty {
+            let count = Double(residualForces.count)
+            residual = .init(meanForce: residualForces.reduce(0, +) / count, maxForce: residualForces.max()!,
+                             meanTorque: residualTorques.reduce(0, +) / count)
+        }
         let metrics = PoseMetrics.all(predicted: predicted, truth: observed.truth, dt: frameDt, camera: observed.camera)
         let raw = PoseMetrics.all(predicted: observed.keypoints3D, truth: observed.truth, dt: frameDt, camera: observed.camera)
         return ReconstructionResult(clip: clip.name, optimizer: optimizerName, seed: observed.seed, options: options,
                                     windows: windows, metrics: metrics, observationMetrics: raw,
                                     evaluations: evaluations, seconds: (ContinuousClock.now - t0).inSeconds,
-                                    keypoints: predicted, finite: finite)
+                                    keypoints: predicted, finite: finite, rootResidual: residual)
     }
 }

@@ -35,7 +35,8 @@ public struct SimulationState: Equatable, Sendable {
 }
 
 /// The flat layouts of the generalized state x = (q, v) (43 + 34 numbers) and of a PD target u (36 numbers: an
-/// unnormalized quaternion per spherical joint, an angle per hinge), in body order.
+/// unnormalized quaternion per spherical joint, an angle per hinge, in body order; with a root residual, 6 more: the
+/// residual torque and force on the root, see ``Simulator/Configuration/rootResidual``).
 public struct StateLayout: Sendable, Equatable {
     /// Offset of body i's joint coordinates in q (root: position at 0, quaternion at 3).
     public let positionOffset: [Int]
@@ -46,9 +47,11 @@ public struct StateLayout: Sendable, Equatable {
     public let positionCount: Int
     public let velocityCount: Int
     public let targetCount: Int
+    /// Offset of the root residual (torque, force) in u, when the simulator has one.
+    public let residualOffset: Int?
     public var stateCount: Int { positionCount + velocityCount }
 
-    init(_ humanoid: Humanoid) {
+    init(_ humanoid: Humanoid, rootResidual: Bool = false) {
         var p = [0], v = [0], u = [-1]
         var np = 7, nv = 6, nu = 0
         for b in humanoid.bodies.dropFirst() {
@@ -66,7 +69,8 @@ public struct StateLayout: Sendable, Equatable {
         targetOffset = u
         positionCount = np
         velocityCount = nv
-        targetCount = nu
+        residualOffset = rootResidual ? nu : nil
+        targetCount = nu + (rootResidual ? 6 : 0)
     }
 }
 
@@ -93,12 +97,19 @@ public struct Simulator: Sendable {
         public var friction = 0.9
         /// Regularization speed of the friction cone (m/s).
         public var frictionSmoothing = 0.01
+        /// Residual force control (an ablation; off by default): the control u carries 6 more numbers, a torque and a
+        /// force applied to the root in its body frame, in units of the body weight m·g (N·m per metre for the
+        /// torque). Not physically plausible — an external "hand" on the pelvis — but it lets an optimizer keep
+        /// balance that joint torques alone cannot; reconstructions report its mean magnitude.
+        public var rootResidual = false
         public init() {}
     }
 
     public let humanoid: Humanoid
-    public var configuration: Configuration
-    public let layout: StateLayout
+    public var configuration: Configuration {
+        didSet { if configuration.rootResidual != oldValue.rootResidual { layout = StateLayout(humanoid, rootResidual: configuration.rootResidual) } }
+    }
+    public private(set) var layout: StateLayout
     /// Rigid-body inertias at the body origins.
     let inertias: [SpatialInertia]
     /// Contact candidates: (body, point in body frame, radius); radius 0 for box corners.
@@ -107,7 +118,7 @@ public struct Simulator: Sendable {
     public init(humanoid: Humanoid, configuration: Configuration = .init()) {
         self.humanoid = humanoid
         self.configuration = configuration
-        layout = StateLayout(humanoid)
+        layout = StateLayout(humanoid, rootResidual: configuration.rootResidual)
         inertias = humanoid.bodies.map { SpatialInertia(mass: $0.mass, centerOfMass: $0.centerOfMass, inertia: $0.inertia) }
         var points: [(Int, Vec3, Double)] = []
         for (i, b) in humanoid.bodies.enumerated() {
@@ -381,7 +392,11 @@ extension Simulator {
         let n = bodies.count
         let v0 = layout.positionCount
         let dt = configuration.timeStep
-        let fext = externalForces(k)
+        var fext = externalForces(k)
+        if let ro = layout.residualOffset, let u {
+            let weight = humanoid.totalMass * 9.81
+            fext[0] += SV(weight * V3(u[ro], u[ro + 1], u[ro + 2]), weight * V3(u[ro + 3], u[ro + 4], u[ro + 5]))
+        }
         var ia = inertias.map { SI<S>($0) }
         var pa: [SV<S>] = []
         var c: [SV<S>] = []

@@ -62,6 +62,9 @@ struct Reconstruct: ParsableCommand {
     @Flag(help: "Ablation: start keyframes inside a window's overlap with the previous window from its optimized controls.")
     var warmStartControls = false
 
+    @Flag(help: "Ablation: residual force control — a penalized torque and force on the root (not physically plausible).")
+    var rootResidual = false
+
     @Flag(help: "List the clips and exit.")
     var listClips = false
 
@@ -119,7 +122,9 @@ struct Reconstruct: ParsableCommand {
         options.warmStartControls = warmStartControls
         options.weights.keypoints3D = weight3d
         options.weights.keypoints2D = weight2d
-        let simulator = Simulator(humanoid: humanoid)
+        var configuration = Simulator.Configuration()
+        configuration.rootResidual = rootResidual
+        let simulator = Simulator(humanoid: humanoid, configuration: configuration)
         let observed = ObservedClip(clip: motion, humanoid: humanoid, seed: seed)
         BLAS.setThreadCount(1)
         let result: ReconstructionResult
@@ -162,6 +167,10 @@ struct Reconstruct: ParsableCommand {
         for (label, m) in [("observation", result.observationMetrics), ("reconstruction", result.metrics)] {
             print("| \(label) | " + [m.mpjpeG, m.mpjpe, m.mpjpePA, m.mpjpe2d, m.totalVariation, m.footSkatePercent]
                 .map { String(format: "%.1f", $0) }.joined(separator: " | ") + " |")
+        }
+        if let r = result.rootResidual {
+            print(String(format: "\nroot residual (not physical): force mean %.1f %% of body weight (max %.1f %%), torque mean %.3f m·g·m",
+                         100 * r.meanForce, 100 * r.maxForce, r.meanTorque))
         }
     }
 }

@@ -299,3 +299,55 @@ extension ReconstructionWindow {
         #expect(abs(adjoint - tangent) <= 1e-9 * abs(tangent))
     }
 }
+
+@Suite struct RootResidualTests {
+    /// A residual force of one body weight straight up on the root cancels gravity: the total linear momentum gained
+    /// over a short step is the net external force times the step — zero with the residual, M·g·dt without.
+    @Test func residualForceOfOneBodyWeightCancelsGravity() throws {
+        var c = Simulator.Configuration()
+        c.contact = false
+        c.control = false
+        c.rootResidual = true
+        c.integrator = .rungeKutta4
+        c.timeStep = 1e-5
+        let sim = Simulator(humanoid: TestData.humanoid, configuration: c)
+        #expect(sim.layout.targetCount == 42 && sim.layout.residualOffset == 36)
+        var pose = try TestData.clip("walk").poses[0]
+        pose.rotations[0] = .identity  // root frame = world frame
+        let x = sim.flatten(SimulationState(resting: pose))
+        let weight = TestData.humanoid.totalMass * 9.81
+        func momentumGain(_ force: Double) -> Double {
+            var u = [Double](repeating: 0, count: 42)
+            u[40] = force  // force along the root's y = world up, in body weights
+            return norm(sim.momentum(sim.unflatten(sim.rk4(x, target: u))).linear) / (weight * c.timeStep)
+        }
+        let held = momentumGain(1), falling = momentumGain(0), pushed = momentumGain(2)
+        print("[root residual] momentum gain / (M·g·dt): residual 1 → \(held), 0 → \(falling), 2 → \(pushed)")
+        #expect(held < 1e-6 && abs(falling - 1) < 1e-6 && abs(pushed - 1) < 1e-6)
+    }
+
+    /// The window adjoint stays exact with the residual parameters (6 more per keyframe, penalized).
+    @Test func windowAdjointWithResidualEqualsDualNumberTangent() throws {
+        var c = Simulator.Configuration()
+        c.rootResidual = true
+        let sim = Simulator(humanoid: TestData.humanoid, configuration: c)
+        let observed = ObservedClip(clip: try TestData.clip("walk"), humanoid: TestData.humanoid, seed: 5)
+        var options = ReconstructionOptions()
+        options.windowSeconds = 0.25
+        let x0 = Reconstructor.initialState(observed, simulator: sim)
+        var w = Reconstructor.window(observed, simulator: sim, start: 0, duration: 0.25, initialState: x0, options: options)
+        w.checkpointInterval = 16
+        #expect(w.dimension == 5 * 42)
+        var r = Xoshiro256StarStar(seed: 9)
+        let theta = w.initialParameters.map { $0 + 0.05 * r.normal() }
+        var gradient = [Double]()
+        _ = w.valueAndGradient(at: theta, gradient: &gradient)
+        let d = (0..<w.dimension).map { _ in r.normal() }
+        let tangent = w.directionalDerivative(theta, d)
+        let adjoint = dotProduct(gradient, d)
+        print("[window adjoint with root residual] adjoint \(adjoint), dual-number tangent \(tangent)")
+        #expect(abs(adjoint - tangent) <= 1e-9 * abs(tangent))
+        // The residual entries have gradient (they act on the dynamics and are penalized).
+        #expect((0..<5).allSatisfy { k in (36..<42).contains { gradient[k * 42 + $0] != 0 } })
+    }
+}
