@@ -220,6 +220,31 @@ public struct ReconstructionWindow: Objective, Sendable {
         return loss
     }
 
+    /// The loss split into its terms at θ (each data term is its weighted mean over the observed frames; the last
+    /// entry is the regularizers): what dominates a window's loss. Costs one rollout per data term.
+    public func lossTerms(_ theta: [Double]) -> [(term: String, value: Double)] {
+        var none = weights
+        none.keypoints3D = 0
+        none.keypoints2D = 0
+        none.footSkate = 0
+        none.penetration = 0
+        func only(_ set: (inout LossWeights) -> Void) -> Double {
+            var w = self
+            w.weights = none
+            set(&w.weights)
+            var g = [Double](repeating: 0, count: dimension)
+            return w.value(at: theta) - w.regularizers(theta, gradient: &g)
+        }
+        var g = [Double](repeating: 0, count: dimension)
+        return [
+            ("3D keypoints", only { $0.keypoints3D = weights.keypoints3D }),
+            ("2D keypoints", only { $0.keypoints2D = weights.keypoints2D }),
+            ("foot skate", only { $0.footSkate = weights.footSkate }),
+            ("penetration", only { $0.penetration = weights.penetration }),
+            ("regularizers", regularizers(theta, gradient: &g)),
+        ]
+    }
+
     // MARK: Objective
 
     public func value(at theta: [Double]) -> Double { compute(theta, gradient: false).value }

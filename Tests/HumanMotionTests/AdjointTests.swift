@@ -104,6 +104,18 @@ func dotProduct(_ a: [Double], _ b: [Double]) -> Double {
         #expect(worst <= 1e-5)
     }
 
+    /// The loss terms add up to the loss, and each is nonnegative.
+    @Test func lossTermsAddUpToTheLoss() throws {
+        let w = try Self.quarterSecondWindow()
+        var g = Xoshiro256StarStar(seed: 4)
+        let theta = w.initialParameters.map { $0 + 0.05 * g.normal() }
+        let terms = w.lossTerms(theta)
+        #expect(terms.map(\.term) == ["3D keypoints", "2D keypoints", "foot skate", "penetration", "regularizers"])
+        let total = terms.reduce(0) { $0 + $1.value }, value = w.value(at: theta)
+        #expect(abs(total - value) <= 1e-12 * value && terms.allSatisfy { $0.value >= 0 })
+        #expect(terms[0].value > 0 && terms[1].value > 0)
+    }
+
     /// Checkpointing changes memory, not the result.
     @Test func checkpointIntervalDoesNotChangeTheGradient() throws {
         var w = try Self.quarterSecondWindow()
@@ -277,17 +289,21 @@ extension ReconstructionWindow {
 }
 
 @Suite struct AdjointVersusTangentTests {
-    @Test(arguments: [false, true])
-    func windowAdjointEqualsDualNumberTangent(optimizeInitialVelocity: Bool) throws {
+    /// Also with the first window's initial velocities as parameters, and with the root residual (6 more penalized
+    /// controls per keyframe).
+    @Test(arguments: [(false, false), (true, false), (false, true)])
+    func windowAdjointEqualsDualNumberTangent(optimizeInitialVelocity: Bool, rootResidual: Bool) throws {
         let base = try WindowGradientTests.quarterSecondWindow()
-        let sim = base.simulator
+        var sim = base.simulator
+        sim.configuration.rootResidual = rootResidual
         let observed = ObservedClip(clip: try TestData.clip("walk"), humanoid: TestData.humanoid, seed: 5)
         var options = ReconstructionOptions()
         options.windowSeconds = 0.25
         var w = Reconstructor.window(observed, simulator: sim, start: 0, duration: 0.25, initialState: base.initialState,
                                      options: options, optimizeInitialVelocity: optimizeInitialVelocity)
         w.checkpointInterval = 16
-        #expect(w.dimension == 5 * 36 + (optimizeInitialVelocity ? 34 : 0))
+        let n = rootResidual ? 42 : 36
+        #expect(w.dimension == 5 * n + (optimizeInitialVelocity ? 34 : 0))
         var r = Xoshiro256StarStar(seed: 8)
         let theta = w.initialParameters.map { $0 + 0.05 * r.normal() }
         var gradient = [Double]()
@@ -297,6 +313,9 @@ extension ReconstructionWindow {
         let adjoint = dotProduct(gradient, d)
         print("[window adjoint vs tangent] adjoint \(adjoint), dual-number tangent \(tangent)")
         #expect(abs(adjoint - tangent) <= 1e-9 * abs(tangent))
+        if rootResidual {  // the residual entries act on the dynamics and are penalized: nonzero gradient
+            #expect((0..<5).allSatisfy { k in (36..<42).contains { gradient[k * 42 + $0] != 0 } })
+        }
     }
 }
 
@@ -324,30 +343,5 @@ extension ReconstructionWindow {
         let held = momentumGain(1), falling = momentumGain(0), pushed = momentumGain(2)
         print("[root residual] momentum gain / (M·g·dt): residual 1 → \(held), 0 → \(falling), 2 → \(pushed)")
         #expect(held < 1e-6 && abs(falling - 1) < 1e-6 && abs(pushed - 1) < 1e-6)
-    }
-
-    /// The window adjoint stays exact with the residual parameters (6 more per keyframe, penalized).
-    @Test func windowAdjointWithResidualEqualsDualNumberTangent() throws {
-        var c = Simulator.Configuration()
-        c.rootResidual = true
-        let sim = Simulator(humanoid: TestData.humanoid, configuration: c)
-        let observed = ObservedClip(clip: try TestData.clip("walk"), humanoid: TestData.humanoid, seed: 5)
-        var options = ReconstructionOptions()
-        options.windowSeconds = 0.25
-        let x0 = Reconstructor.initialState(observed, simulator: sim)
-        var w = Reconstructor.window(observed, simulator: sim, start: 0, duration: 0.25, initialState: x0, options: options)
-        w.checkpointInterval = 16
-        #expect(w.dimension == 5 * 42)
-        var r = Xoshiro256StarStar(seed: 9)
-        let theta = w.initialParameters.map { $0 + 0.05 * r.normal() }
-        var gradient = [Double]()
-        _ = w.valueAndGradient(at: theta, gradient: &gradient)
-        let d = (0..<w.dimension).map { _ in r.normal() }
-        let tangent = w.directionalDerivative(theta, d)
-        let adjoint = dotProduct(gradient, d)
-        print("[window adjoint with root residual] adjoint \(adjoint), dual-number tangent \(tangent)")
-        #expect(abs(adjoint - tangent) <= 1e-9 * abs(tangent))
-        // The residual entries have gradient (they act on the dynamics and are penalized).
-        #expect((0..<5).allSatisfy { k in (36..<42).contains { gradient[k * 42 + $0] != 0 } })
     }
 }
