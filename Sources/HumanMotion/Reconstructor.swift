@@ -27,6 +27,10 @@ public struct ReconstructionOptions: Codable, Equatable, Sendable {
     /// seed 0): the previous window's controls near its end are fitted without the frames that follow and are a worse
     /// start than the observed poses.
     public var warmStartControls = false
+    /// The optimizer works on θ / `parameterScale` (``ScaledObjective``): a step of 1 moves a target by this much. For
+    /// optimizers whose steps are not invariant to the units of the variables (Adam, the learned optimizers); L-BFGS
+    /// rescales its steps by measured curvature and is nearly invariant.
+    public var parameterScale = 1.0
     public var weights = LossWeights()
     public init() {}
 
@@ -41,6 +45,9 @@ public struct ReconstructionOptions: Codable, Equatable, Sendable {
             throw .invalid("keyframeInterval", "must be in [1/120 s, windowSeconds/2], got \(keyframeInterval)")
         }
         guard iterations >= 0 else { throw .invalid("iterations", "must be ≥ 0") }
+        guard parameterScale > 0, parameterScale.isFinite else {
+            throw .invalid("parameterScale", "must be a finite number > 0, got \(parameterScale)")
+        }
         guard clipDuration + 1e-9 >= windowSeconds else {
             throw .invalid("windowSeconds", String(format: "%.3g s is longer than the clip (%.3g s); use a shorter window",
                                                    windowSeconds, clipDuration))
@@ -209,10 +216,11 @@ public enum Reconstructor {
                                                      initialLoss: initialLoss, finalLoss: initialLoss, iterations: 0,
                                                      evaluations: 1, termination: "none", seconds: 0)
             if options.iterations > 0 {
-                let result = try? minimize(problem, from: theta, using: AnyOptimizer(optimizer),
+                let scaled = ScaledObjective(problem, scale: options.parameterScale)
+                let result = try? minimize(scaled, from: scaled.scale(theta), using: AnyOptimizer(optimizer),
                                            options: .init(maxIterations: options.iterations, gradientTolerance: 1e-10))
                 if let result, result.value.isFinite, result.value <= initialLoss || !initialLoss.isFinite {
-                    theta = result.x
+                    theta = scaled.unscale(result.x)
                     record.finalLoss = result.value
                 }
                 record.iterations = result?.iterations ?? 0

@@ -22,6 +22,9 @@ public struct MotionTaskDistribution: Codable, Equatable, Sendable {
     public var keyframeInterval: Double = 1.0 / 15
     /// The folder with humanoid.urdf and clips/; empty: the project's data/humanoid-motions (or $OPTIMUS_DATA).
     public var data: String = ""
+    /// The learned optimizer works on θ / `parameterScale` (``ScaledObjective``), as `optimus reconstruct
+    /// --parameter-scale` does: use the same value when reconstructing with the trained optimizer.
+    public var parameterScale: Double = 1
 
     public init() {}
 
@@ -32,6 +35,9 @@ public struct MotionTaskDistribution: Codable, Equatable, Sendable {
         }
         guard keyframeInterval >= 1.0 / 120, keyframeInterval <= windowSeconds / 2 else {
             throw .invalid("motionTasks.keyframeInterval", "must be in [1/120 s, windowSeconds/2], got \(keyframeInterval)")
+        }
+        guard parameterScale > 0, parameterScale.isFinite else {
+            throw .invalid("motionTasks.parameterScale", "must be a finite number > 0, got \(parameterScale)")
         }
     }
 }
@@ -95,8 +101,10 @@ public struct MotionTaskFamily: TrainingTaskFamily {
                                     initialState: x0, options: options)
     }
 
+    /// The window in scaled coordinates (``MotionTaskDistribution/parameterScale``), its start (the observed poses as
+    /// keyframe targets, scaled) and f* = 0.
     public func build(_ spec: MotionTaskSpec) -> (objective: any Objective, start: [Double], fStar: Double) {
-        let w = window(spec)
-        return (w, w.initialParameters, 0)
+        let scaled = ScaledObjective(window(spec), scale: distribution.parameterScale)
+        return (scaled, scaled.scale(scaled.base.initialParameters), 0)
     }
 }

@@ -65,12 +65,16 @@ struct Reconstruct: ParsableCommand {
     @Flag(help: "Ablation: residual force control — a penalized torque and force on the root (not physically plausible).")
     var rootResidual = false
 
+    @Option(help: "The optimizer works on θ / scale (a step of 1 moves a PD target by this much); for Adam and learned optimizers.")
+    var parameterScale: Double = 1
+
     @Flag(help: "List the clips and exit.")
     var listClips = false
 
     func validate() throws {
         guard iterations >= 0 else { throw ValidationError("iterations: must be ≥ 0") }
         guard windowSeconds.isFinite, windowSeconds >= 0.1 else { throw ValidationError("window-seconds: must be ≥ 0.1") }
+        guard parameterScale > 0, parameterScale.isFinite else { throw ValidationError("parameter-scale: must be a finite number > 0") }
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("learning-rate: must be a finite number > 0") }
         guard weight3d >= 0, weight3d.isFinite, weight2d >= 0, weight2d.isFinite else {
             throw ValidationError("weight-3d, weight-2d: must be finite numbers ≥ 0")
@@ -120,6 +124,7 @@ struct Reconstruct: ParsableCommand {
         options.iterations = iterations
         options.initialStateFromTruth = oracleInitialState
         options.warmStartControls = warmStartControls
+        options.parameterScale = parameterScale
         options.weights.keypoints3D = weight3d
         options.weights.keypoints2D = weight2d
         var configuration = Simulator.Configuration()

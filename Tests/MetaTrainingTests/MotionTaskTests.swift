@@ -35,6 +35,12 @@ enum MotionTestData {
             #expect(window.dimension == 9 * 36 && abs(window.startTime - spec.start) < 1e-12)
             let (objective, x0, fStar) = family.build(spec)
             #expect(fStar == 0 && x0 == window.initialParameters && objective.dimension == x0.count)
+            var scaledFamily = family.distribution
+            scaledFamily.parameterScale = 0.01
+            let (scaledObjective, y0, _) = try MotionTaskFamily(scaledFamily).build(spec)
+            #expect(zip(y0, x0).allSatisfy { abs($0 * 0.01 - $1) <= 1e-15 * abs($1) })
+            // (y₀·s differs from x₀ in the last bit; the stiff rollout amplifies that to ≈ 1e−10 relative.)
+            #expect(abs(scaledObjective.value(at: y0) - objective.value(at: x0)) <= 1e-8 * objective.value(at: x0))
             let f0 = objective.value(at: x0)
             #expect(f0.isFinite && f0 > 0)
             // The initial state is the true pose at the start, lifted straight up just enough that no contact point is

@@ -468,6 +468,22 @@ private let michalewiczXStarGradientTolerance = 1e-14
         #expect(constant.valueAndGradient(at: [1, 2, 3]).gradient == [0, 0, 0])
     }
 
+    /// g(y) = f(s ⊙ y): the value is f's at the unscaled point and the gradient is s ⊙ ∇f, checked against central
+    /// differences of g itself.
+    @Test func scaledObjectiveValueAndGradient() throws {
+        let base = try BenchmarkObjective(.rosenbrock, dimension: 4)
+        let scaled = ScaledObjective(base, scales: [0.5, 2, 0.01, 3])
+        let y = [0.4, -0.3, 50, 0.2]
+        #expect(scaled.unscale(y) == [0.2, -0.6, 0.5, 0.6000000000000001])
+        for (a, b) in zip(scaled.scale(scaled.unscale(y)), y) { #expect(close(a, b, relative: 1e-15, absolute: 0)) }
+        let (g, gradient) = scaled.valueAndGradient(at: y)
+        let (f, baseGradient) = base.valueAndGradient(at: scaled.unscale(y))
+        #expect(g == f && scaled.value(at: y) == f)
+        for k in 0..<4 { #expect(close(gradient[k], scaled.scales[k] * baseGradient[k], relative: 1e-15, absolute: 0)) }
+        let fd = GradientCheck.finiteDifferenceGradient(of: scaled, at: y)
+        for k in 0..<4 { #expect(close(gradient[k], fd[k], relative: 1e-7, absolute: 1e-7), "coordinate \(k)") }
+    }
+
     @Test func countingObjectiveCountsConcurrentCalls() async throws {
         let counted = CountingObjective(try BenchmarkObjective(.sphere, dimension: 3))
         await withTaskGroup(of: Void.self) { group in
