@@ -104,12 +104,23 @@ public enum MetaTrainingRun {
         var state: PESTrainer<LearnedOptimizerProblem<M, Tasks>>.State
         var history: [TrainingMetrics] = []
         if resume && fm.fileExists(atPath: stateURL.path) {
-            let stored = try TrainingConfiguration.decode(Data(contentsOf: configURL))
+            // Only the length of the run may change on resume (to extend it): every other field shapes the
+            // trajectory that the saved state continues.
+            var stored = try TrainingConfiguration.decode(Data(contentsOf: configURL))
+            let storedSteps = stored.outerSteps
+            stored.outerSteps = config.outerSteps
             guard stored == config else {
                 throw MetaTrainingError.state("config.json in \(output.path) differs from the given configuration; "
-                    + "resume with the same configuration, or use a new output folder")
+                    + "resume with the same configuration (only outerSteps may change), or use a new output folder")
             }
             state = try readState(stateURL, as: PESTrainer<LearnedOptimizerProblem<M, Tasks>>.State.self)
+            if storedSteps != config.outerSteps && writer {
+                guard config.outerSteps >= state.outerStep else {
+                    throw MetaTrainingError.invalid("outerSteps", "\(config.outerSteps) is below the \(state.outerStep) "
+                        + "steps already run in \(output.path)")
+                }
+                try encoder.encode(config).write(to: configURL, options: .atomic)
+            }
             history = (try? readMetrics(metricsURL)) ?? []
             history = history.filter { $0.step <= state.outerStep }
             if writer { try writeMetrics(history, to: metricsURL) }  // drop steps after the checkpoint: redone

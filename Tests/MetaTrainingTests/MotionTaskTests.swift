@@ -136,3 +136,49 @@ enum MotionTestData {
         } catch { #expect("\(error)".hasPrefix("model.initialCheckpoint")) }
     }
 }
+
+@Suite struct ExtendRunTests {
+    static func config(steps: Int) -> TrainingConfiguration {
+        var c = TrainingConfiguration()
+        c.model.kind = "adafactor-mlp"
+        c.model.preset = "reference"
+        c.tasks.maximumDimension = 8
+        c.pes.particles = 2
+        c.pes.truncationLength = 3
+        c.pes.schedule = .constant(length: 6)
+        c.pes.threads = 1
+        c.outerSteps = steps
+        c.checkpointEvery = 1
+        c.validation.every = 0
+        return c
+    }
+
+    /// A finished run extended with a larger outerSteps continues where it stopped, bit-identical to a run made that
+    /// long from the start; any other change, or fewer steps than already run, is refused.
+    @Test func resumeWithMoreOuterStepsExtendsTheRun() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("extend-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let extended = folder.appendingPathComponent("extended"), straight = folder.appendingPathComponent("straight")
+        try MetaTrainingRun.run(configuration: Self.config(steps: 2), output: extended, resume: false)
+        try MetaTrainingRun.run(configuration: Self.config(steps: 4), output: extended, resume: true)
+        try MetaTrainingRun.run(configuration: Self.config(steps: 4), output: straight, resume: false)
+        let a = try Checkpoint.read(from: extended.appendingPathComponent("adafactor-mlp.safetensors"))
+        let b = try Checkpoint.read(from: straight.appendingPathComponent("adafactor-mlp.safetensors"))
+        #expect(a.parameters == b.parameters)
+        let lines = try String(contentsOf: extended.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+            .split(separator: "\n")
+        #expect(lines.count == 4)
+        let stored = try TrainingConfiguration.decode(Data(contentsOf: extended.appendingPathComponent("config.json")))
+        #expect(stored.outerSteps == 4)
+        do {
+            try MetaTrainingRun.run(configuration: Self.config(steps: 3), output: extended, resume: true)
+            Issue.record("accepted fewer outer steps than already run")
+        } catch { #expect("\(error)".hasPrefix("outerSteps: 3 is below the 4 steps")) }
+        var other = Self.config(steps: 6)
+        other.pes.sigma = 0.02
+        do {
+            try MetaTrainingRun.run(configuration: other, output: extended, resume: true)
+            Issue.record("accepted a changed sigma on resume")
+        } catch { #expect("\(error)".contains("only outerSteps may change")) }
+    }
+}
