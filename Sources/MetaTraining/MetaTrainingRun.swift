@@ -193,6 +193,34 @@ public enum MetaTrainingRun {
         }
     }
 
+    /// Mean meta-loss of a checkpoint on `tasks` tasks drawn with `seed` from the configuration's task family (each run
+    /// for `steps` steps): checking a trained optimizer, or choosing between checkpoints, on more tasks than the
+    /// run's own validation used (and on a seed other than the run's validation seed).
+    public static func heldOutLoss(configuration: TrainingConfiguration, checkpoint: Checkpoint, tasks: Int, seed: UInt64,
+                                   steps: Int) throws -> Double {
+        try configuration.validate()
+        guard tasks >= 1, steps >= 1 else { throw MetaTrainingError.invalid("tasks/steps", "must be ≥ 1") }
+        BLAS.setThreadCount(1)
+        func loss<Family: TrainingTaskFamily>(_ family: Family) throws -> Double {
+            var g = Xoshiro256StarStar(seed: seed)
+            let specs = (0..<tasks).map { _ in family.sample(using: &g) }
+            switch checkpoint.kind {
+            case AdafactorMLP.kind:
+                let model = try checkpoint.model(AdafactorMLP.self)
+                return validationLoss(model, theta: try checkpoint.parameters(for: model), family: family, tasks: specs,
+                                      steps: steps, normalizer: configuration.normalizer)
+            default:
+                let model = try checkpoint.model(Optimus.self)
+                return validationLoss(model, theta: try checkpoint.parameters(for: model), family: family, tasks: specs,
+                                      steps: steps, normalizer: configuration.normalizer)
+            }
+        }
+        switch configuration.taskFamily {
+        case "motion": return try loss(try MotionTaskFamily(configuration.motionTasks))
+        default: return try loss(configuration.tasks)
+        }
+    }
+
     /// Mean normalized meta-loss of θ over fixed held-out tasks (each run for `steps` steps), in task order.
     public static func validationLoss<M: LearnedOptimizer, Tasks: TrainingTaskFamily>(
         _ model: M, theta: [Float], family: Tasks, tasks: [Tasks.Spec], steps: Int, normalizer: MetaLossNormalizer

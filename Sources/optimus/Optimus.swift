@@ -10,6 +10,6 @@ struct OptimusCommand: ParsableCommand {
             Exit codes: 0 success; 64 bad usage or input (the message names the field and what is valid); \
             65 bad data file; 70 internal error. A numerical failure is a termination reason, not an exit code.
             """,
-        subcommands: [Functions.self, Minimize.self, Demo.self, CheckpointCommand.self, Serve.self, Train.self, HeldOut.self, PlotTraining.self, Evaluate.self, ReportCommand.self, Reconstruct.self]
+        subcommands: [Functions.self, Minimize.self, Demo.self, CheckpointCommand.self, Serve.self, Train.self, Validate.self, HeldOut.self, PlotTraining.self, Evaluate.self, ReportCommand.self, Reconstruct.self]
     )
 }

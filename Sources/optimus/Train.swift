@@ -69,3 +69,56 @@ func formatDuration(_ s: Double) -> String {
     let t = Int(s.rounded())
     return t >= 3600 ? "\(t / 3600)h\(String(format: "%02d", t % 3600 / 60))m" : "\(t / 60)m\(String(format: "%02d", t % 60))s"
 }
+
+/// `optimus validate`: the mean meta-loss of checkpoints on tasks of a training configuration's family.
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Mean meta-loss of checkpoints on held-out tasks of a training configuration's task family.",
+        discussion: """
+            Tasks are drawn with --seed from the family of --config (benchmark functions or reconstruction windows);             each checkpoint runs --steps steps on each. Lower is better (decades of progress from the start). Use a             seed other than the configuration's validation seed to compare checkpoints chosen by it.
+            """)
+
+    @Option(help: "Training configuration (JSON) whose task family to use.")
+    var config: String
+
+    @Option(help: "Checkpoint (safetensors); repeat to compare several.")
+    var checkpoint: [String]
+
+    @Option(help: "Number of tasks.")
+    var tasks = 32
+
+    @Option(help: "Seed of the tasks.")
+    var seed: UInt64 = 4242
+
+    @Option(help: "Steps per task (default: the configuration's validation.steps).")
+    var steps: Int?
+
+    func validate() throws {
+        guard tasks >= 1 else { throw ValidationError("tasks: must be ≥ 1") }
+        if let steps, steps < 1 { throw ValidationError("steps: must be ≥ 1") }
+        guard !checkpoint.isEmpty else { throw ValidationError("checkpoint: give at least one") }
+    }
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: config) else {
+            throw failure("config: cannot read '\(config)'", code: ExitStatus.usage)
+        }
+        let configuration: TrainingConfiguration
+        do { configuration = try TrainingConfiguration.decode(data) } catch let e as MetaTrainingError {
+            throw failure("config: \(e.description)", code: ExitStatus.dataError)
+        }
+        for path in checkpoint {
+            let stored: Checkpoint
+            do { stored = try Checkpoint.read(from: URL(fileURLWithPath: path)) } catch {
+                throw failure("checkpoint: \(error.description)", code: ExitStatus.dataError)
+            }
+            do {
+                let loss = try MetaTrainingRun.heldOutLoss(configuration: configuration, checkpoint: stored, tasks: tasks,
+                                                           seed: seed, steps: steps ?? configuration.validation.steps)
+                print(String(format: "%@: mean meta-loss %.4f on %d tasks (seed %llu)", path, loss, tasks, seed))
+            } catch let e as MetaTrainingError {
+                throw failure(e.description, code: ExitStatus.dataError)
+            }
+        }
+    }
+}

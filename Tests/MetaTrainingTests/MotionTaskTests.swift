@@ -182,3 +182,31 @@ enum MotionTestData {
         } catch { #expect("\(error)".contains("only outerSteps may change")) }
     }
 }
+
+@Suite struct HeldOutLossTests {
+    /// `optimus validate`'s number is the mean over the drawn tasks of the per-step meta-loss of the checkpoint's
+    /// optimizer, recomputed here step by step.
+    @Test func heldOutLossIsTheMeanMetaLossOverTheDrawnTasks() throws {
+        let config = ExtendRunTests.config(steps: 1)
+        let checkpoint = LearnedOptimizerCatalog.untrained(name: "adafactor-mlp", preset: "reference", seed: 3)!
+        let loss = try MetaTrainingRun.heldOutLoss(configuration: config, checkpoint: checkpoint, tasks: 3, seed: 11, steps: 4)
+        var g = Xoshiro256StarStar(seed: 11)
+        let model = try checkpoint.model(AdafactorMLP.self)
+        let optimizer = model.optimizer(theta: try checkpoint.parameters(for: model), horizon: 4)
+        var total = 0.0
+        for _ in 0..<3 {
+            let (objective, x0) = config.tasks.sample(using: &g).build()
+            var state = optimizer.makeState(start: x0)
+            let f0 = objective.value(at: x0)
+            for _ in 0..<4 {
+                let (f, gradient) = objective.valueAndGradient(at: state.point)
+                total += config.normalizer.loss(value: f, start: f0, fStar: objective.fStar) / 4
+                _ = optimizer.update(&state, value: f, gradient: gradient)
+            }
+        }
+        #expect(abs(loss - total / 3) < 1e-12, "\(loss) vs \(total / 3)")
+        #expect(throws: MetaTrainingError.self) {
+            try MetaTrainingRun.heldOutLoss(configuration: config, checkpoint: checkpoint, tasks: 0, seed: 1, steps: 4)
+        }
+    }
+}
