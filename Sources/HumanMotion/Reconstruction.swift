@@ -95,27 +95,29 @@ public struct ReconstructionWindow: Objective, Sendable {
 
     /// Keyframe k and weight α of step t: u_t = (1 − α)·θ_k + α·θ_{k+1}.
     func interpolation(_ t: Int) -> (k: Int, alpha: Double) {
-        let tau = Double(t) * simulator.configuration.timeStep / keyframeInterval
+        interpolation(tau: Double(t) * simulator.configuration.timeStep / keyframeInterval)
+    }
+
+    /// Keyframe k and weight α at τ keyframe intervals after the window's start (clamped to the window).
+    func interpolation(tau: Double) -> (k: Int, alpha: Double) {
         let k = min(max(Int(tau), 0), keyframeCount - 2)
         return (k, min(max(tau - Double(k), 0), 1))
+    }
+
+    /// (1 − α)·θ_k + α·θ_{k+1}.
+    func blend(_ theta: [Double], _ at: (k: Int, alpha: Double)) -> [Double] {
+        let n = simulator.layout.targetCount
+        return (0..<n).map { (1 - at.alpha) * theta[at.k * n + $0] + at.alpha * theta[(at.k + 1) * n + $0] }
     }
 
     /// The interpolated PD target at clip time `time`, or nil outside the window.
     public func control(_ theta: [Double], atTime time: Double) -> [Double]? {
         let local = time - startTime
         guard local >= -1e-9, local <= Double(steps) * simulator.configuration.timeStep + 1e-9 else { return nil }
-        let n = simulator.layout.targetCount
-        let tau = max(local, 0) / keyframeInterval
-        let k = min(max(Int(tau), 0), keyframeCount - 2)
-        let a = min(max(tau - Double(k), 0), 1)
-        return (0..<n).map { (1 - a) * theta[k * n + $0] + a * theta[(k + 1) * n + $0] }
+        return blend(theta, interpolation(tau: local / keyframeInterval))
     }
 
-    func target(_ theta: [Double], step t: Int) -> [Double] {
-        let n = simulator.layout.targetCount
-        let (k, a) = interpolation(t)
-        return (0..<n).map { (1 - a) * theta[k * n + $0] + a * theta[(k + 1) * n + $0] }
-    }
+    func target(_ theta: [Double], step t: Int) -> [Double] { blend(theta, interpolation(t)) }
 
     // MARK: Loss terms
 

@@ -107,7 +107,11 @@ public struct Simulator: Sendable {
 
     public let humanoid: Humanoid
     public var configuration: Configuration {
-        didSet { if configuration.rootResidual != oldValue.rootResidual { layout = StateLayout(humanoid, rootResidual: configuration.rootResidual) } }
+        didSet {
+            if configuration.rootResidual != oldValue.rootResidual {
+                layout = StateLayout(humanoid, rootResidual: configuration.rootResidual)
+            }
+        }
     }
     public private(set) var layout: StateLayout
     /// Rigid-body inertias at the body origins.

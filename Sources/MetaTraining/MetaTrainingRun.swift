@@ -62,12 +62,14 @@ public enum MetaTrainingRun {
             }
             checkpoint = given
         }
+        try train(checkpoint, tasks: try taskFamily(configuration), configuration, output, resume, communicator, progress)
+    }
+
+    /// The task family a configuration trains on (``TrainingConfiguration/taskFamily``).
+    public static func taskFamily(_ configuration: TrainingConfiguration) throws -> any TrainingTaskFamily {
         switch configuration.taskFamily {
-        case "motion":
-            let tasks = try MotionTaskFamily(configuration.motionTasks)
-            try train(checkpoint, tasks: tasks, configuration, output, resume, communicator, progress)
-        default:
-            try train(checkpoint, tasks: configuration.tasks, configuration, output, resume, communicator, progress)
+        case "motion": try MotionTaskFamily(configuration.motionTasks)
+        default: configuration.tasks
         }
     }
 
@@ -215,10 +217,7 @@ public enum MetaTrainingRun {
                                       steps: steps, normalizer: configuration.normalizer)
             }
         }
-        switch configuration.taskFamily {
-        case "motion": return try loss(try MotionTaskFamily(configuration.motionTasks))
-        default: return try loss(configuration.tasks)
-        }
+        return try loss(try taskFamily(configuration))
     }
 
     /// Mean normalized meta-loss of θ over fixed held-out tasks (each run for `steps` steps), in task order.

@@ -27,18 +27,7 @@ struct Train: ParsableCommand {
     var resume = false
 
     func run() throws {
-        guard let data = FileManager.default.contents(atPath: config) else {
-            throw failure("config: cannot read '\(config)'", code: ExitStatus.usage)
-        }
-        let configuration: TrainingConfiguration
-        do {
-            configuration = try TrainingConfiguration.decode(data)
-            try configuration.validate()
-        } catch let e as MetaTrainingError {
-            throw failure("config: \(e.description)", code: ExitStatus.dataError)
-        } catch {
-            throw failure("config: '\(config)' is not a valid training configuration: \(error)", code: ExitStatus.dataError)
-        }
+        let configuration = try loadTrainingConfiguration(config)
         let terminal = isatty(STDERR_FILENO) == 1
         var lastPrinted = 0
         do {
@@ -65,6 +54,22 @@ struct Train: ParsableCommand {
     }
 }
 
+/// The training configuration in the JSON file at `path`, decoded and validated; errors name the field.
+func loadTrainingConfiguration(_ path: String) throws -> TrainingConfiguration {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw failure("config: cannot read '\(path)'", code: ExitStatus.usage)
+    }
+    do {
+        let configuration = try TrainingConfiguration.decode(data)
+        try configuration.validate()
+        return configuration
+    } catch let e as MetaTrainingError {
+        throw failure("config: \(e.description)", code: ExitStatus.dataError)
+    } catch {
+        throw failure("config: '\(path)' is not a valid training configuration: \(error)", code: ExitStatus.dataError)
+    }
+}
+
 func formatDuration(_ s: Double) -> String {
     let t = Int(s.rounded())
     return t >= 3600 ? "\(t / 3600)h\(String(format: "%02d", t % 3600 / 60))m" : "\(t / 60)m\(String(format: "%02d", t % 60))s"
@@ -75,7 +80,9 @@ struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Mean meta-loss of checkpoints on held-out tasks of a training configuration's task family.",
         discussion: """
-            Tasks are drawn with --seed from the family of --config (benchmark functions or reconstruction windows);             each checkpoint runs --steps steps on each. Lower is better (decades of progress from the start). Use a             seed other than the configuration's validation seed to compare checkpoints chosen by it.
+            Tasks are drawn with --seed from the family of --config (benchmark functions or reconstruction windows); \
+            each checkpoint runs --steps steps on each. Lower is better (decades of progress from the start). Use a \
+            seed other than the configuration's validation seed to compare checkpoints chosen by it.
             """)
 
     @Option(help: "Training configuration (JSON) whose task family to use.")
@@ -100,13 +107,7 @@ struct Validate: ParsableCommand {
     }
 
     func run() throws {
-        guard let data = FileManager.default.contents(atPath: config) else {
-            throw failure("config: cannot read '\(config)'", code: ExitStatus.usage)
-        }
-        let configuration: TrainingConfiguration
-        do { configuration = try TrainingConfiguration.decode(data) } catch let e as MetaTrainingError {
-            throw failure("config: \(e.description)", code: ExitStatus.dataError)
-        }
+        let configuration = try loadTrainingConfiguration(config)
         for path in checkpoint {
             let stored: Checkpoint
             do { stored = try Checkpoint.read(from: URL(fileURLWithPath: path)) } catch {
