@@ -3,7 +3,18 @@
 #   make test   build and run the whole test suite
 SWIFT ?= swift
 
-.PHONY: deps demo test build release bench mpi-check evaluate evaluate-quick clean
+.PHONY: help deps demo test build release bench mpi-check evaluate evaluate-quick clean
+
+help:
+	@echo "swift-optimus: make TARGET"
+	@echo "  demo            the main job: classical and learned optimizers side by side on a few benchmark problems"
+	@echo "  test            the whole test suite (Swift Testing, and the Python client's tests in .venv)"
+	@echo "  evaluate        the paper's Section 5.1 benchmark, report and README results (about 10 min on 2 cores)"
+	@echo "  evaluate-quick  a few small problems end to end, in seconds"
+	@echo "  bench           speed benchmarks (the Benchmarks/ package) beside scipy"
+	@echo "  mpi-check       the MPI meta-trainer against the single-process one (installs OpenMPI)"
+	@echo "  release, build  the release tool (.build/release/optimus), the debug build with tests"
+	@echo "  clean           remove the build folders"
 
 deps:
 	@scripts/install-deps.sh
@@ -28,29 +39,27 @@ evaluate-quick: release
 build: deps
 	$(SWIFT) build --build-tests
 
-PYTHON ?= python3
-
+# The Python tests run in a project-local virtual environment (.venv, made by scripts/python-env.sh from the system's
+# python3; it installs python3-venv with apt where missing). XCTest is disabled: every test is Swift Testing.
 test: build
-	$(PYTHON) -m pip install -q --disable-pip-version-check -r tests/python/requirements.txt 2>/dev/null \
-	  || $(PYTHON) -m pip install -q --disable-pip-version-check --root-user-action=ignore -r tests/python/requirements.txt
-	OPTIMUS_BIN=$(CURDIR)/.build/debug/optimus $(PYTHON) -m pytest -q tests/python python/tests
-	$(SWIFT) test --skip-build
+	OPTIMUS_BIN=$(CURDIR)/.build/debug/optimus "$$(scripts/python-env.sh)" -m pytest -q python/tests
+	$(SWIFT) test --skip-build --disable-xctest
 
 # Benchmarks live in their own package so the library's build never pays for them.
 # BFGS / L-BFGS seconds per iteration at d = 1000 beside scipy's (same problems, same starts, 1 BLAS thread each).
 bench: deps
 	cd Benchmarks && $(SWIFT) build -c release
 	mkdir -p .build
-	python3 scripts/scipy_bfgs_benchmark.py --dimensions 1000 --json .build/scipy-bfgs.json
+	"$$(scripts/python-env.sh)" scripts/scipy_bfgs_benchmark.py --dimensions 1000 --json .build/scipy-bfgs.json
 	Benchmarks/.build/release/optimus-bench --dimensions 1000 --scipy .build/scipy-bfgs.json
 	Benchmarks/.build/release/optimus-bench learned
 	Benchmarks/.build/release/optimus-bench physics
 	$(SWIFT) build -c release --product optimus
-	OPTIMUS_BIN=$(CURDIR)/.build/release/optimus python3 python/benchmarks/roundtrip.py
+	OPTIMUS_BIN=$(CURDIR)/.build/release/optimus "$$(scripts/python-env.sh)" python/benchmarks/roundtrip.py
 
 # The MPI equivalence check (installs OpenMPI; not part of the default build).
 mpi-check: deps
 	scripts/mpi-check.sh
 
 clean:
-	rm -rf .build Benchmarks/.build
+	rm -rf .build Benchmarks/.build .venv

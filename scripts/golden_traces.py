@@ -7,7 +7,7 @@ Purpose
     Tests/OptimizersTests/Resources/golden-traces.json, which this script writes. The reference is written from the
     textbook formulas below, independently of the Swift code, in float64 throughout.
 
-Regenerate (from the package root, /work/main):
+Regenerate (from the repository root):
     python3 scripts/golden_traces.py
     (writes Tests/OptimizersTests/Resources/golden-traces.json; `--output -` prints to stdout instead)
 

@@ -8,8 +8,6 @@ if ! command -v mpirun >/dev/null 2>&1 || ! pkg-config --exists ompi-c 2>/dev/nu
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq libopenmpi-dev openmpi-bin >/dev/null
 fi
-python3 -c "import safetensors, numpy" 2>/dev/null \
-  || python3 -m pip install -q --disable-pip-version-check -r tests/python/requirements.txt 2>/dev/null
 swift build -c release --product optimus
 (cd MPI && swift build -c release)
 work=$(mktemp -d)
@@ -30,7 +28,7 @@ if cmp -s "$work/single/training-state.bin" "$work/mpi/training-state.bin"; then
 else
   echo "mpi-check: FAILED: training states differ"; exit 1
 fi
-python3 - "$work/single/optimus.safetensors" "$work/mpi/optimus.safetensors" <<'PY'
+"$(scripts/python-env.sh)" - "$work/single/optimus.safetensors" "$work/mpi/optimus.safetensors" <<'PY'
 import sys
 from safetensors.numpy import load_file
 a, b = load_file(sys.argv[1]), load_file(sys.argv[2])

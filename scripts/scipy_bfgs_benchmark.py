@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """scipy's BFGS and L-BFGS-B seconds per iteration, the reference side of `make bench`.
 
-Command (from the package root, /work/main; this is what `make bench` runs):
+Command (from the repository root; this is what `make bench` runs):
     python3 scripts/scipy_bfgs_benchmark.py --dimensions 1000 --json .build/scipy-bfgs.json
 All options, with their defaults:
     python3 scripts/scipy_bfgs_benchmark.py [--dimensions 1000 ...] [--iterations 100] [--repeats 3] [--seed 1]
@@ -9,7 +9,7 @@ All options, with their defaults:
 Versions used for the reported numbers: Python 3.11.7, numpy 2.4.6, scipy 1.17.1 (scipy-openblas 0.3.31); the
 versions of each run are recorded in every JSON record under "versions".
 
-Protocol (shared/reference/scipy-baselines.md, "Protocol"): float64, unshifted functions, analytic gradients, no
+Protocol (docs/reference-data.md, "Scipy baseline protocol"): float64, unshifted functions, analytic gradients, no
 bounds, scipy.optimize.minimize(method="BFGS" / "L-BFGS-B", options={'maxiter': iterations}), scipy defaults
 otherwise (gtol 1e-5; L-BFGS-B m = 10).
     rosenbrock   f(x) = sum_{i<d} 100 (x_{i+1} - x_i^2)^2 + (x_i - 1)^2, start x0 ~ U[-5, 10]^d

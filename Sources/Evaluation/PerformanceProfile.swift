@@ -5,7 +5,7 @@
 ///     m_{p,s} = (f̂_{p,s} − f*_p) / (f^w_p − f*_p),   r_{p,s} = m_{p,s} / min_{s'} m_{p,s'},
 ///     ρ_s(τ) = |{p : r_{p,s} ≤ τ}| / |P|.
 ///
-/// Edge cases, handled as `shared/specs/test-functions.md` §6.1 recommends:
+/// Edge cases (`docs/test-functions.md`, *Performance profiles*, *Edge cases*):
 /// - **f̂ = f* for several solvers** (exact minima): m is floored at ``Options/floor`` (1e−12), so every solver at or
 ///   below that gap ties at r = 1 instead of 0/0.
 /// - **f̂ < f*** (a solver left the box on Schwefel or Michalewicz, where f* is defined on the box): f*_p is replaced

@@ -8,7 +8,7 @@ import OptimusNumerics
 /// per-problem tables, tuning and timing, and a verdict on each headline claim of the paper.
 ///
 /// Aggregation: f̂ of a problem and solver is the **mean over starts of the best value within the budget** (the paper
-/// plots average values; `shared/specs/test-functions.md` §6.1). Only problems on which every solver finished every
+/// plots average values; `docs/test-functions.md`, *Edge cases*). Only problems on which every solver finished every
 /// start enter the profile; an incomplete folder is reported as such.
 public struct EvaluationReport: Sendable {
     /// The headline claims of the paper, measured.

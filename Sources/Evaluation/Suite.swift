@@ -103,13 +103,26 @@ public struct EvaluationSuite: Codable, Equatable, Sendable {
         return s
     }
 
-    public static let builtInNames = ["paper", "quick"]
+    /// `make demo`'s suite: six problems of the paper's 15 functions at d = 10 and 100 (not chosen for any solver),
+    /// 8 starts, the paper's 100-rate grid on 8 separate tuning starts, 100 iterations. A few seconds on 2 cores.
+    public static var demo: EvaluationSuite {
+        var s = EvaluationSuite()
+        s.name = "demo"
+        s.problems = [Problem(.rosenbrock, 10), Problem(.rastrigin, 10), Problem(.zakharov, 10),
+                      Problem(.dixonPrice, 100), Problem(.sumSquares, 100), Problem(.styblinskiTang, 100)]
+        s.starts = 8
+        s.tuningStarts = 8
+        return s
+    }
+
+    public static let builtInNames = ["paper", "quick", "demo"]
 
     /// A built-in suite by name.
     public static func builtIn(_ name: String) -> EvaluationSuite? {
         switch name {
         case "paper": paper
         case "quick": quick
+        case "demo": demo
         default: nil
         }
     }

@@ -11,7 +11,7 @@ import FoundationXML
 /// side. The fixed wrists are merged into the elbow bodies. The URDF's inertia tensors are placeholders (0.1), so every
 /// body's inertia is computed from its collision shapes (solid spheres, capsules, boxes of the link's mass, the wrist
 /// sphere added by the parallel-axis theorem). PD gains are pybullet DeepMimic's (`humanoid_stable_pd.py`), which the
-/// URDF does not carry. `shared/specs/physics-motion.md` §2.1 and §3.3.
+/// URDF does not carry. `docs/physics-motion.md`, *Humanoid model*.
 public struct Humanoid: Sendable {
     public enum Joint: Equatable, Sendable {
         case free

@@ -62,8 +62,9 @@ public struct PinholeCamera: Equatable, Sendable, Codable {
     public var position: [Double]
     public var target: [Double]
 
-    /// The default of the observation protocol (`shared/specs/physics-motion.md` §3.5): f = 1145 px, 1000×1000 px,
-    /// 4.5 m to the side of the motion's start (looking along −z at the point 0.9 m above the start), 1.5 m high.
+    /// The default of the observation protocol (`docs/physics-motion.md`, *Observation protocol*): f = 1145 px,
+    /// 1000×1000 px, 4.5 m to the side of the motion's start (looking along −z at the point 0.9 m above the start),
+    /// 1.5 m high.
     public static func standard(lookingAt center: Vec3) -> PinholeCamera {
         PinholeCamera(focalLength: 1145, width: 1000, height: 1000,
                       position: [center.x, 1.5, center.z + 4.5], target: [center.x, 0.9, center.z])

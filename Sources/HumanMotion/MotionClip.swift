@@ -25,7 +25,7 @@ public struct Pose: Equatable, Sendable {
     }
 }
 
-/// A DeepMimic motion clip (`shared/specs/physics-motion.md` §3.2): frames of 44 numbers, quaternions w first,
+/// A DeepMimic motion clip (`docs/physics-motion.md`, *Clip format*): frames of 44 numbers, quaternions w first,
 /// y up, metres. Quaternions are normalized on load (some clips store non-unit ones).
 public struct MotionClip: Sendable {
     public var name: String

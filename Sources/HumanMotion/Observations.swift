@@ -7,14 +7,15 @@ import Glibc
 import Darwin
 #endif
 
-/// Synthetic observations of a clip (`shared/specs/physics-motion.md` §3.5), all drawn from one seeded generator:
+/// Synthetic observations of a clip (`docs/physics-motion.md`, *Observation protocol*), all drawn from one seeded
+/// generator:
 ///
 /// - **Kinematic estimate** (what a per-frame 3D pose estimator would give): the true pose with an independent random
 ///   rotation on every joint in every frame (rotation vector with σ = `jointNoise` rad per component, default 0.03)
 ///   and a slowly varying root drift (three random sinusoids per axis with periods 1–4 s, σ ≈ `rootDrift` m, default
 ///   0.05); its 3D keypoints by forward kinematics plus independent Gaussian noise of σ = `keypointNoise` m (default
-///   0.035) per coordinate: per-joint 3D errors of 30–50 mm plus drift, as `shared/specs/physics-motion.md` §3.5
-///   suggests.
+///   0.035) per coordinate: per-joint 3D errors of 30–50 mm plus drift, as the observation protocol of
+///   `docs/physics-motion.md` suggests.
 /// - **2D keypoints**: the true keypoints projected by the camera plus Gaussian pixel noise of σ = `pixelNoise`
 ///   (default 4 px) per coordinate.
 ///

@@ -1,5 +1,5 @@
 import _Differentiation
-/// The pose metrics of the paper's Section 5.2 (definitions in `shared/specs/physics-motion.md` §1.3), computed on
+/// The pose metrics of the paper's Section 5.2 (definitions in `docs/physics-motion.md`, *Pose metrics*), computed on
 /// keypoint sequences `[frame][keypoint]` in metres.
 ///
 /// - MPJPE-G (mm): mean Euclidean keypoint error in world coordinates.

@@ -8,16 +8,16 @@ import Glibc
 import Darwin
 #endif
 
-/// Weights of the reconstruction loss (`shared/specs/physics-motion.md` §2.4; the defaults are the spec's suggested
-/// starting values). Every data term is a mean over the window's observed frames.
+/// Weights of the reconstruction loss (`docs/physics-motion.md`, *Loss*; the defaults are the suggested starting
+/// values listed there, except the two keypoint terms). Every data term is a mean over the window's observed frames.
 public struct LossWeights: Codable, Equatable, Sendable {
-    /// Mean squared 3D keypoint error (m²) against the kinematic estimate. Default 5 (the spec suggests 1), chosen
-    /// on a clip outside the reported ones (walker/0walk_forward, L-BFGS, seed 0) among {1, 5, 20, 50}: MPJPE-G
+    /// Mean squared 3D keypoint error (m²) against the kinematic estimate. Default 5 (the suggested start is 1),
+    /// chosen on a clip outside the reported ones (walker/0walk_forward, L-BFGS, seed 0) among {1, 5, 20, 50}: MPJPE-G
     /// 98.5, 59.3, 177.9, 75.7 mm; the 3D term is what holds the global position, which 2D cannot fix in depth.
     public var keypoints3D = 5.0
-    /// Mean Huber loss of the 2D reprojection error in units of 100 px (quadratic below 100 px). Default 10 (the spec
-    /// suggests 1): the 2D keypoints are the sharper cue (tried on walk with the 3D weight at 1: root-relative MPJPE
-    /// 99 → 60 mm).
+    /// Mean Huber loss of the 2D reprojection error in units of 100 px (quadratic below 100 px). Default 10 (the
+    /// suggested start is 1): the 2D keypoints are the sharper cue (tried on walk with the 3D weight at 1:
+    /// root-relative MPJPE 99 → 60 mm).
     public var keypoints2D = 10.0
     /// Foot skate: σ((5 cm − toe height)/1 cm) · |horizontal toe velocity|² (m²/s²).
     public var footSkate = 0.1

@@ -85,6 +85,10 @@ public struct ReconstructionResult: Codable, Sendable {
     /// With a root residual (``Simulator/Configuration/rootResidual``): its force and torque magnitudes over the
     /// keyframes that drive the kept part of each window, in body weights (m·g; N·m per metre for the torque).
     public var rootResidual: ResidualSummary?
+    /// The learned optimizer's checkpoint file and its SHA-256, recorded by the caller (nil for classical optimizers
+    /// and in results made before they were recorded).
+    public var checkpoint: String? = nil
+    public var checkpointSHA256: String? = nil
 
     public struct ResidualSummary: Codable, Sendable {
         public var meanForce: Double

@@ -74,7 +74,7 @@ public struct StateLayout: Sendable, Equatable {
     }
 }
 
-/// A humanoid simulator in reduced coordinates (`shared/specs/physics-motion.md` §2.2): Featherstone's articulated-body
+/// A humanoid simulator in reduced coordinates (`docs/physics-motion.md`, *Dynamics*): Featherstone's articulated-body
 /// algorithm, stable-PD control toward target poses (implicit damping folded into the joint armature), smooth penalty
 /// ground contact with regularized Coulomb friction, semi-implicit Euler at a fixed step (default 1/480 s), Double
 /// precision. The dynamics are written once over ``ADScalar``, so the same code gives values, exact forward tangents

@@ -7,10 +7,10 @@ import Darwin
 /// The per-parameter input features of the Adafactor-MLP learned optimizer (Metz et al. 2022,
 /// `learned_optimization/learned_optimizers/adafac_mlp_lopt.py`), for a flat parameter vector.
 ///
-/// Exactly as `shared/specs/adafactor-mlp-and-pes.md` §1.3–1.7: three momentum EMAs m (decays 0.9, 0.99, 0.999), one
-/// RMS EMA r (0.999), three "Adafactor" EMAs v (0.9, 0.99, 0.999; diagonal for vectors), no bias correction; 28
-/// features per coordinate, each channel divided by √(1e−5 + mean over coordinates of its square); then 11
-/// unnormalized time features tanh(t/T_j − 1). Decays are meta-learned through offsets φ:
+/// Exactly as `docs/adafactor-mlp-and-pes.md`, *State and update order* to *Normalization*: three momentum EMAs m
+/// (decays 0.9, 0.99, 0.999), one RMS EMA r (0.999), three "Adafactor" EMAs v (0.9, 0.99, 0.999; diagonal for
+/// vectors), no bias correction; 28 features per coordinate, each channel divided by √(1e−5 + mean over coordinates
+/// of its square); then 11 unnormalized time features tanh(t/T_j − 1). Decays are meta-learned through offsets φ:
 /// β = 1 − (1 − β₀)·exp(10φ); RMS and Adafactor decays are clipped to [0, 1], momentum decays are not.
 ///
 /// Accumulators are kept in Double (they are state, not network activations); the features are handed to the

@@ -8,7 +8,7 @@ import Optimizers
 ///
 ///     Δ = d·exp(expMult·a)·stepMult,   x ← x − Δ,
 ///
-/// with expMult = stepMult = 1e−3 (`shared/specs/adafactor-mlp-and-pes.md` §1.9). θ holds the 7 decay offsets
+/// with expMult = stepMult = 1e−3 (`docs/adafactor-mlp-and-pes.md`, *MLP and step*). θ holds the 7 decay offsets
 /// (`decays`, shape [7]: momentum ×3, RMS, Adafactor ×3) and the MLP weights (`mlp.l.weight` [in, out],
 /// `mlp.l.bias`).
 public struct AdafactorMLP: LearnedOptimizer {

@@ -61,11 +61,28 @@ public enum LearnedOptimizerCatalog {
         "adafactor-mlp": "adafactor-mlp-functions.safetensors",
     ]
 
+    /// File names of the shipped checkpoints fine-tuned on physics reconstruction windows (`optimus reconstruct`
+    /// uses them by default; an optimizer without one uses its benchmark checkpoint).
+    public static let shippedMotionFiles = [
+        "optimus": "optimus-motion.safetensors",
+    ]
+
     /// The shipped checkpoint of `name`, if it can be found: in `$OPTIMUS_CHECKPOINTS`, else in a `checkpoints`
     /// folder next to the executable or above it (a `swift build` binary sits in `.build/<config>/`), else above the
     /// current folder.
     public static func shippedCheckpoint(for name: String) -> URL? {
         guard let file = shippedFiles[name] else { return nil }
+        return shippedCheckpoint(file: file)
+    }
+
+    /// The shipped checkpoint of `name` for motion reconstruction: its motion-fine-tuned file where one is shipped,
+    /// else ``shippedCheckpoint(for:)``.
+    public static func shippedMotionCheckpoint(for name: String) -> URL? {
+        shippedMotionFiles[name].flatMap { shippedCheckpoint(file: $0) } ?? shippedCheckpoint(for: name)
+    }
+
+    /// A file of the shipped `checkpoints` folder, found as ``shippedCheckpoint(for:)`` describes.
+    public static func shippedCheckpoint(file: String) -> URL? {
         let fm = FileManager.default
         if let dir = ProcessInfo.processInfo.environment["OPTIMUS_CHECKPOINTS"] {
             let url = URL(fileURLWithPath: dir).appendingPathComponent(file)

@@ -266,7 +266,9 @@ public enum MetaTrainingRun {
     /// Write to a temporary file in the same folder, fsync, rename: a reader sees the old file or the new one.
     static func atomicWrite(_ data: Data, to url: URL) throws {
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
-        FileManager.default.createFile(atPath: temporary.path, contents: nil)
+        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
+            throw MetaTrainingError.state("cannot create \(temporary.path)")
+        }
         let handle = try FileHandle(forWritingTo: temporary)
         try handle.write(contentsOf: data)
         try handle.synchronize()
@@ -288,7 +290,10 @@ public enum MetaTrainingRun {
     }
 
     static func appendHandle(_ url: URL) throws -> FileHandle {
-        if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: url.path),
+           !FileManager.default.createFile(atPath: url.path, contents: nil) {
+            throw MetaTrainingError.state("cannot create \(url.path)")
+        }
         let h = try FileHandle(forWritingTo: url)
         try h.seekToEnd()
         return h

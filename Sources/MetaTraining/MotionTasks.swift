@@ -5,9 +5,9 @@ import OptimusNumerics
 
 /// The physics-reconstruction task distribution for meta-training (`taskFamily: "motion"`): a task is one
 /// reconstruction window (``ReconstructionWindow``) of a training clip, starting at a random time from the
-/// ground-truth state there (`shared/specs/physics-motion.md` §2.4: training windows start from the true state), with
-/// freshly seeded synthetic observations. The loss is nonnegative, so the meta-loss uses f* = 0: decades of loss
-/// reduction relative to the window's initial guess (the observed poses as PD targets).
+/// ground-truth state there (`docs/physics-motion.md`, *Controls and windows*: training windows start from the true
+/// state), with freshly seeded synthetic observations. The loss is nonnegative, so the meta-loss uses f* = 0: decades
+/// of loss reduction relative to the window's initial guess (the observed poses as PD targets).
 public struct MotionTaskDistribution: Codable, Equatable, Sendable {
     /// Training clips, as `optimus reconstruct --list-clips` names them. The default leaves out the clips of the
     /// reported reconstruction table (walk, dance_a) and the acrobatic and floor clips (backflip, cartwheel, crawl,

@@ -1,6 +1,7 @@
 /// The PES gradient of one truncation for one particle, exactly as learned_optimization's `compute_pes_grad`
-/// (`shared/specs/adafactor-mlp-and-pes.md` §2.5), including its quirks: the step where a trajectory ends counts as
-/// "new trajectory", and the accumulator restarts at ε when the trajectory restarted within the truncation.
+/// (`docs/adafactor-mlp-and-pes.md`, *PES estimator* and *Quirks*), including its quirks: the step where a trajectory
+/// ends counts as "new trajectory", and the accumulator restarts at ε when the trajectory restarted within the
+/// truncation.
 ///
 /// Notation: Δℓ_t = ℓ⁺_t − ℓ⁻_t over the U steps; M_t the mask of the positive run; F_t the cumulative OR of
 /// is_done; n = Σ M_t; L_old = Σ Δℓ_t (1 − F_t) M_t / n; L_new = Σ Δℓ_t F_t M_t / n; ξ ← ξ + ε;

@@ -66,7 +66,7 @@ public struct PESConfiguration: Codable, Equatable, Sendable {
 }
 
 /// Persistent Evolution Strategies (Vicol, Metz & Sohl-Dickstein 2021) as in learned_optimization's `TruncatedPES`,
-/// with an outer Adam (`shared/specs/adafactor-mlp-and-pes.md` §2).
+/// with an outer Adam (`docs/adafactor-mlp-and-pes.md`, *PES meta-training*).
 ///
 /// Every particle keeps an antithetic pair of inner states (θ+ε and θ−ε) that share tasks, starts and reset timing,
 /// and a perturbation accumulator ξ. One outer step draws a fresh ε per particle, unrolls U steps of both states,

@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 // Notation: x is 0-based in code, i = k + 1 is the 1-based index of the SFU formulas; d = x.count.
-// Formulas, constants and conventions: shared/specs/test-functions.md §2.1 and §3.4.
+// Formulas, constants and conventions: docs/test-functions.md, *Definitions* and *Conventions*.
 
 extension BenchmarkFunction {
     /// f(x); when `gradient` is non-nil, also writes ∇f(x) into it (every element is overwritten).

@@ -2,7 +2,7 @@
 ///
 /// Each function is defined for any dimension d ≥ 2 (Powell: d ≥ 4 and a multiple of 4), has an analytic gradient,
 /// a domain (the SFU "usually evaluated on" hypercube), a known minimizer and a known minimum f*(d). Formulas and
-/// conventions follow `shared/specs/test-functions.md` §2–§3 exactly (Levy's sin(πwᵢ + 1), Schwefel's 418.9829
+/// conventions follow `docs/test-functions.md` exactly (Levy's sin(πwᵢ + 1), Schwefel's 418.9829
 /// constant so f* = 1.2727566229386866e−5·d, exact Styblinski–Tang f* = −39.16616570377142·d, Michalewicz f* on the
 /// box [0, π]ᵈ computed per coordinate).
 ///
@@ -27,8 +27,8 @@ public enum BenchmarkFunction: String, CaseIterable, Sendable, Codable {
     /// Powell (extra; not among the paper's 15): d must be a multiple of 4.
     case powell
 
-    /// The paper's 15 functions in the order of `shared/specs/test-functions.md` §2.1 (the order defines the index
-    /// k used in reference seeds).
+    /// The paper's 15 functions in the order of `docs/test-functions.md`, *Function order* (the order defines the
+    /// index k used in reference seeds).
     public static let paperSuite: [BenchmarkFunction] = [
         .ackley, .griewank, .levy, .rastrigin, .schwefel, .rotatedHyperEllipsoid, .sphere, .sumOfDifferentPowers,
         .sumSquares, .trid, .zakharov, .dixonPrice, .rosenbrock, .michalewicz, .styblinskiTang,

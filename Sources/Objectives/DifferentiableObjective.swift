@@ -26,7 +26,7 @@ import _Differentiation
 /// pullback of an array subscript read allocates a full-length zero array per read): fine for d up to a few hundred,
 /// 200–3000× slower than a hand-written gradient at d = 1000. For large problems write the gradient by hand
 /// (``ClosureObjective``) or build the function from vector primitives with registered derivatives
-/// (`@derivative(of:)`). See `shared/specs/swift-toolchain-notes.md` §2 for the measurements and the constructs
+/// (`@derivative(of:)`). See `docs/swift-differentiation.md` for the measurements and the constructs
 /// (`x.reduce`, `Swift.max`, subscript writes) that are not differentiable.
 public struct DifferentiableObjective: Objective {
     public let dimension: Int

@@ -5,7 +5,8 @@
 ///     D(h) = (f(x + h e_k) − f(x − h e_k)) / 2h
 ///     g_k ≈ (4·D(h/2) − D(h)) / 3          (error O(h⁴))
 ///
-/// This is the check behind `shared/reference/test-functions-reference.json` (h = 1e−5·max(1, |x_k|)).
+/// This is the check behind the `fd_check` entries of the benchmark reference file (h = 1e−5·max(1, |x_k|);
+/// `docs/reference-data.md`, *Gradient check*).
 public enum GradientCheck {
     /// The finite-difference gradient of `objective` at `x` for the given coordinates (all by default).
     /// Entries of coordinates not listed are 0. Costs 4 evaluations per coordinate.

@@ -10,7 +10,7 @@ import Darwin
 ///
 /// The function is separable, f(x) = Σᵢ hᵢ(xᵢ) with hᵢ(t) = −sin t·sin²⁰(i t²/π), so f*(d) = Σ_{i≤d} min hᵢ and
 /// the minimizer is the vector of per-coordinate argmins. Each 1-D minimum is found by the method of
-/// `shared/specs/test-functions.md` §2.3:
+/// `docs/test-functions.md`, *Michalewicz f\*(d)*:
 ///
 /// 1. hᵢ is sampled on a uniform grid of 200·i + 20001 points of [0, π];
 /// 2. **every** grid local minimum within 0.02 of the best grid value is refined by golden section on the two grid
@@ -111,7 +111,7 @@ public enum Michalewicz {
 
     // MARK: 1-D solver
 
-    /// The grid size of §2.3 for coordinate i.
+    /// The grid size of the reference method for coordinate i.
     static func gridPoints(_ i: Int) -> Int { 200 * i + 20_001 }
 
     /// Only grid local minima below this ceiling can be within 0.02 of the best: every hᵢ has its minimum below
@@ -124,12 +124,12 @@ public enum Michalewicz {
     /// (its neighbours are evaluated exactly). This skips ~80 % of the grid without changing the candidates.
     private static let peakWindow = 0.3
 
-    /// Coordinates above this use ``solveByLobes(_:)``: the §2.3 grid costs O(i) points per coordinate, so
+    /// Coordinates above this use ``solveByLobes(_:)``: the reference grid costs O(i) points per coordinate, so
     /// f*(d) would cost O(d²) evaluations (10 s at d = 5000 in a release build); the reference values go to d = 1000.
     static let gridLimit = 1000
 
-    /// Minimizes hᵢ on [0, π] (i = `index`, 1-based) by the grid + golden-section method of §2.3 (for i ≤
-    /// ``gridLimit``).
+    /// Minimizes hᵢ on [0, π] (i = `index`, 1-based) by the grid + golden-section method described on
+    /// ``Michalewicz`` (for i ≤ ``gridLimit``).
     static func solve(_ index: Int) -> (argmin: Double, value: Double) {
         if index > gridLimit { return solveByLobes(index) }
         let i = Double(index)

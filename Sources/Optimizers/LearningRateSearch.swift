@@ -5,10 +5,10 @@ import OptimusNumerics
 /// The paper's learning-rate tuning (Section 5.1, "Baselines"): try every rate of a log-spaced grid, run the
 /// optimizer from each tuning start for a fixed budget, and choose the rate with the lowest mean final value.
 ///
-/// "Final value" is f at the last iterate (not the best seen), as in `shared/reference/scipy-baselines.md`; a run that
-/// reached a non-finite value makes that rate's mean +∞. Ties go to the smaller rate. Tuning starts must be separate from
-/// the evaluation starts, so the reported numbers carry no selection bias. Rates run in parallel on every core; the
-/// result does not depend on the thread count.
+/// "Final value" is f at the last iterate (not the best seen), as in the scipy baseline protocol
+/// (`docs/reference-data.md`, *Scipy baseline protocol*); a run that reached a non-finite value makes that rate's mean
+/// +∞. Ties go to the smaller rate. Tuning starts must be separate from the evaluation starts, so the reported numbers
+/// carry no selection bias. Rates run in parallel on every core; the result does not depend on the thread count.
 public struct LearningRateSearch: Sendable {
     /// The candidate rates. Default: 100 rates log-spaced in [1e−6, 1] (NumPy `logspace(-6, 0, 100)`).
     public var rates: [Double]

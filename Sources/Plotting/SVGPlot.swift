@@ -116,7 +116,11 @@ public struct SVGPlot: Sendable {
             s += "<text x=\"\(f(width - m.right - 4))\" y=\"\(f(py(y) - 4))\" text-anchor=\"end\" fill=\"#222\">\(Self.escape(text))</text>\n"
         }
         // Series, clipped to the plot area.
-        let clipID = "clip\(abs(title.hashValue % 100_000))"
+        // A stable id (FNV-1a of the title; Swift's hashValue is seeded per process), so a figure regenerates
+        // byte for byte.
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in title.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let clipID = "clip\(hash % 100_000)"
         s += "<clipPath id=\"\(clipID)\"><rect x=\"\(f(m.left))\" y=\"\(f(m.top))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\"/></clipPath>\n"
         s += "<g clip-path=\"url(#\(clipID))\">\n"
         for (seriesIndex, series) in self.series.enumerated() {
@@ -241,12 +245,20 @@ public struct SVGPlot: Sendable {
     }
 }
 
+/// The `rsvg-convert` executable that ``convertToPNG(_:width:)`` uses, or nil when it is not installed (then figures
+/// are written as SVG only; `apt-get install librsvg2-bin` adds the PNGs).
+public var pngConverter: String? {
+    ["/usr/bin/rsvg-convert", "/usr/local/bin/rsvg-convert"].first { FileManager.default.isExecutableFile(atPath: $0) }
+}
+
+/// The notice to print once when PNGs are skipped.
+public let pngConverterMissingNotice = "PNG figures skipped: rsvg-convert is not installed (apt-get install librsvg2-bin); the SVGs are written"
+
 /// Converts an SVG file to PNG with `rsvg-convert` (Debian `librsvg2-bin`) when it is installed; returns whether it
 /// wrote the PNG.
 @discardableResult
 public func convertToPNG(_ svg: URL, width: Int? = nil) -> Bool {
-    let candidates = ["/usr/bin/rsvg-convert", "/usr/local/bin/rsvg-convert"]
-    guard let tool = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return false }
+    guard let tool = pngConverter else { return false }
     let png = svg.deletingPathExtension().appendingPathExtension("png")
     let p = Process()
     p.executableURL = URL(fileURLWithPath: tool)

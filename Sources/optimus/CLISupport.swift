@@ -2,11 +2,59 @@ import ArgumentParser
 import Foundation
 import OptimusKit
 
-/// Exit codes of the command-line contract (BSD sysexits).
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Exit codes of the command-line contract (BSD sysexits), documented in the README.
 enum ExitStatus {
+    /// Bad usage or argument: the message names the field and what is valid.
     static let usage: Int32 = 64
+    /// An input file was read but its content is not valid.
     static let dataError: Int32 = 65
+    /// An input file named on the command line does not exist or cannot be read.
+    static let noInput: Int32 = 66
     static let internalError: Int32 = 70
+    /// An output file or folder cannot be created or written.
+    static let cannotCreate: Int32 = 73
+}
+
+/// Parses a seed: an integer in 0…2⁶⁴−1 (a negative number is a clear error, not a missing value).
+func parseSeed(_ text: String) throws -> UInt64 {
+    guard let value = UInt64(text) else {
+        throw ValidationError("'\(text)' is not a seed; a seed is an integer in 0…\(UInt64.max)")
+    }
+    return value
+}
+
+/// The bytes of an input file named by `field`, or the exit ``ExitStatus/noInput`` with the reason (no such file,
+/// permission denied, a folder) in the message.
+func readInputFile(_ path: String, field: String) throws -> Data {
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+        throw failure("\(field): '\(path)' is a folder, not a file", code: ExitStatus.noInput)
+    }
+    let descriptor = open(path, O_RDONLY)
+    guard descriptor >= 0 else {
+        let reason = String(cString: strerror(errno))
+        throw failure("\(field): cannot read '\(path)': \(reason)", code: ExitStatus.noInput)
+    }
+    close(descriptor)
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw failure("\(field): cannot read '\(path)'", code: ExitStatus.noInput)
+    }
+    return data
+}
+
+/// A path for records and messages: relative to the current folder when the file lies below it (so results made in
+/// a clone do not carry the machine's absolute paths), else as given.
+func displayPath(_ path: String) -> String {
+    let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+    let current = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.path
+    let prefix = current.hasSuffix("/") ? current : current + "/"
+    return absolute.hasPrefix(prefix) ? String(absolute.dropFirst(prefix.count)) : path
 }
 
 /// Prints `Error: message` to standard error and returns the exit code to throw.
@@ -37,12 +85,7 @@ func printJSON(_ value: some Encodable) throws {
 
 /// Reads a starting point from a file: a JSON array of numbers, or numbers separated by whitespace or commas.
 func readPoint(path: String, field: String) throws -> [Double] {
-    guard FileManager.default.isReadableFile(atPath: path) else {
-        throw failure("\(field): cannot read file '\(path)'", code: ExitStatus.usage)
-    }
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw failure("\(field): cannot read file '\(path)'", code: ExitStatus.usage)
-    }
+    let data = try readInputFile(path, field: field)
     if let array = try? JSONDecoder().decode([Double].self, from: data) { return array }
     let text = String(decoding: data, as: UTF8.self)
     let tokens = text.split(whereSeparator: { $0.isWhitespace || $0 == "," })

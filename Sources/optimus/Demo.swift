@@ -2,133 +2,184 @@ import ArgumentParser
 import Foundation
 import OptimusKit
 
-/// `optimus demo`: the README's main job for now. Minimizes a few benchmark functions with every classical optimizer
-/// under the paper's protocol (100 iterations; gd, momentum and adam with the learning rate tuned on separate starts
-/// over the paper's grid of 100 rates in [1e−6, 1]) and prints a comparison table.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `optimus demo`: the README's main job. The classical optimizers and the shipped learned optimizers side by side on
+/// a few benchmark problems under the paper's protocol, through the same harness as `optimus evaluate` (the built-in
+/// suite `demo`), and one table that says who won each problem.
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Compare every classical optimizer on a few benchmark functions (paper protocol, 100 iterations).")
+        abstract: "Classical and learned optimizers side by side on a few benchmark problems (paper protocol).",
+        discussion: """
+            Runs the built-in evaluation suite 'demo' (see `optimus evaluate --print-suite demo`) with the shipped \
+            checkpoints of Optimus and Adafactor-MLP and prints, per problem, each optimizer's mean best f − f* \
+            after the iteration budget and the winner. The records are written to --output if given, else to a \
+            temporary folder that is removed afterwards.
+            """)
 
-    @Option(help: "Seed of the starting points (tuning starts use separate, derived seeds).")
-    var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Seed of the offsets and starts (the suite's seed).", transform: parseSeed)
+    var seed: UInt64 = EvaluationSuite.demo.seed
 
-    @Option(help: "Evaluation starts per problem (and as many separate tuning starts).")
-    var starts: Int = 4
+    @Option(parsing: .unconditional, help: "Evaluation starts per problem (and as many separate tuning starts).")
+    var starts: Int = EvaluationSuite.demo.starts
 
-    @Option(help: "Iteration budget per run.")
-    var iterations: Int = 100
+    @Option(parsing: .unconditional, help: "Iteration budget per run.")
+    var iterations: Int = EvaluationSuite.demo.iterations
 
-    @Option(help: "Problems as name:dimension, comma-separated.")
-    var problems: String = "rosenbrock:10,rastrigin:10,zakharov:10,dixon_price:100,sum_squares:100,styblinski_tang:100"
+    @Option(help: "Problems as name:dimension, comma-separated (default: the demo suite's six).")
+    var problems: String?
+
+    @Option(parsing: .unconditional, help: "Worker threads (default: every core).")
+    var threads: Int?
+
+    @Option(help: "Keep the evaluation records in this folder (then `optimus report DIR` works on it).")
+    var output: String?
 
     @Flag(help: "Print one JSON object on standard output instead of the table.")
     var json = false
 
-    func parsedProblems() throws -> [BenchmarkObjective] {
-        try problems.split(separator: ",").map { (item: Substring) throws -> BenchmarkObjective in
-            let parts: [Substring] = item.split(separator: ":")
-            guard parts.count == 2, let d = Int(parts[1]) else {
-                throw ValidationError("problems: '\(item)' must be name:dimension, e.g. rosenbrock:10")
-            }
-            do { return try BenchmarkObjective(name: String(parts[0]), dimension: d) } catch {
-                throw ValidationError("problems: \(error)")
+    func suite() throws -> EvaluationSuite {
+        var s = EvaluationSuite.demo
+        s.seed = seed
+        s.starts = starts
+        s.tuningStarts = starts
+        s.iterations = iterations
+        if let problems {
+            s.problems = try problems.split(separator: ",").map { (item: Substring) throws -> EvaluationSuite.Problem in
+                let parts = item.split(separator: ":")
+                guard parts.count == 2, let d = Int(parts[1]) else {
+                    throw ValidationError("problems: '\(item)' must be name:dimension, e.g. rosenbrock:10")
+                }
+                guard let f = BenchmarkFunction(name: String(parts[0])) else {
+                    throw ValidationError("problems: \(ObjectiveError.unknownFunction(String(parts[0])).description)")
+                }
+                return EvaluationSuite.Problem(f, d)
             }
         }
+        return s
     }
 
     func validate() throws {
-        _ = try parsedProblems()
         guard starts >= 1 else { throw ValidationError("starts: \(starts) must be ≥ 1") }
-        guard iterations >= 1 else { throw ValidationError("iterations: \(iterations) must be ≥ 1") }
+        guard (1...100_000).contains(iterations) else {
+            throw ValidationError("iterations: \(iterations) must be in 1…100000")
+        }
+        if let t = threads, t < 1 { throw ValidationError("threads: \(t) must be ≥ 1") }
+        do { try suite().validate() } catch let e as EvaluationError {
+            throw ValidationError(e.description)
+        }
     }
 
-    struct Row: Encodable {
-        var function: String
-        var dimension: Int
-        var optimizer: String
-        var learningRate: Double?
-        var meanFinalValue: Double
-        var meanGap: Double
-        var medianGap: Double
-        var meanEvaluations: Double
-        var meanSeconds: Double
-        var terminations: [String: Int]
+    struct Output: Encodable {
+        var checkpoints: [String: String]
+        var comparison: SolverComparison
+        var seconds: Double
     }
 
     func run() throws {
-        let objectives = try parsedProblems()
-        let clock = ContinuousClock()
-        let begin = clock.now
-        var rows: [Row] = []
-        // Tuning runs the full budget (the paper's protocol); evaluation runs also stop at ‖∇f‖∞ ≤ 1e−8, so a
-        // quasi-Newton method that has converged does not spend its remaining iterations on round-off.
-        let options = MinimizationOptions(maxIterations: iterations, gradientTolerance: 0)
-        let evaluationOptions = MinimizationOptions(maxIterations: iterations, gradientTolerance: 1e-8)
-        for (p, objective) in objectives.enumerated() {
-            let evalStarts = startPoints(objective, seed: seed &+ UInt64(p) &* 7919, count: starts)
-            let tuneStarts = startPoints(objective, seed: seed &+ UInt64(p) &* 7919 &+ 1_000_003, count: starts)
-            log("[\(p + 1)/\(objectives.count)] \(objective.function.rawValue) d=\(objective.dimension)")
-            for name in OptimizerCatalog.classicalNames {
-                var rate: Double?
-                if let factory = OptimizerCatalog.firstOrderFactory(named: name) {
-                    let search = LearningRateSearch(options: options)
-                    rate = try search.tune(objective, starts: tuneStarts, makeOptimizer: factory).bestRate
-                }
-                let optimizer = try OptimizerCatalog.classical(named: name, learningRate: rate)
-                var results: [MinimizationResult] = []
-                for x0 in evalStarts {
-                    results.append(try minimize(objective, from: x0, using: optimizer, options: evaluationOptions))
-                }
-                // A run that reached a non-finite value diverged: its final value counts as +∞.
-                let finals = results.map { $0.termination == .nonFiniteObjective ? Double.infinity : $0.finalValue }
-                let gaps = finals.map { $0 - objective.fStar }
-                var terminations: [String: Int] = [:]
-                for r in results { terminations[r.termination.rawValue, default: 0] += 1 }
-                rows.append(Row(
-                    function: objective.function.rawValue, dimension: objective.dimension, optimizer: name,
-                    learningRate: rate, meanFinalValue: Statistics.mean(finals),
-                    meanGap: Statistics.mean(gaps), medianGap: Statistics.median(gaps),
-                    meanEvaluations: Statistics.mean(results.map { Double($0.functionEvaluations) }),
-                    meanSeconds: Statistics.mean(results.map(\.seconds)), terminations: terminations))
-            }
+        let suite = try suite()
+        let begin = ContinuousClock.now
+        let learned = try learnedSolvers(for: suite, paths: [:])
+        let folder: URL
+        if let output {
+            folder = URL(fileURLWithPath: output)
+        } else {
+            folder = FileManager.default.temporaryDirectory
+                .appendingPathComponent("optimus-demo-\(ProcessInfo.processInfo.processIdentifier)")
+            try? FileManager.default.removeItem(at: folder)
         }
-        let wall = clock.now - begin
+        defer { if output == nil { try? FileManager.default.removeItem(at: folder) } }
+        let evaluator = Evaluator(suite: suite, output: folder, learned: learned,
+                                  threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                                  command: (["optimus"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+        let printer = ProgressPrinter(terminal: isatty(STDERR_FILENO) == 1)
+        let comparison: SolverComparison
+        do {
+            try evaluator.run { p in printer.show(p) }
+            comparison = try EvaluationReport(folder: folder).comparison()
+        } catch let e as EvaluationError {
+            throw failure(e.description, code: ExitStatus.cannotCreate)
+        }
+        let seconds = (ContinuousClock.now - begin).inSeconds
+        let checkpoints = learned.mapValues {
+            "\($0.checkpointPath) (\($0.kind), \($0.parameterCount) meta-parameters, sha256 \($0.sha256.prefix(12))…)"
+        }
         if json {
-            struct Output: Encodable { var seed: UInt64; var starts: Int; var iterations: Int; var rows: [Row] }
-            try printJSON(Output(seed: seed, starts: starts, iterations: iterations, rows: rows))
+            try printJSON(Output(checkpoints: checkpoints, comparison: comparison, seconds: seconds))
             return
         }
-        print("Classical optimizers, \(iterations) iterations, \(starts) evaluation starts uniform in the domain "
-              + "(seed \(seed)); gd/momentum/adam learning rates tuned on \(starts) separate starts over 100 rates "
-              + "in [1e-6, 1].")
+        printTable(comparison, suite: suite, checkpoints: checkpoints, seconds: seconds)
+    }
+
+    private func printTable(_ c: SolverComparison, suite: EvaluationSuite, checkpoints: [String: String],
+                            seconds: Double) {
+        let name = EvaluationReport.displayName
+        print("swift-optimus demo: \(c.solvers.count) optimizers on \(c.rows.count) benchmark problems, "
+              + "the paper's protocol (Section 5.1)")
         print("")
-        print(pad("function", 18) + pad("d", 5, right: true) + "  " + pad("optimizer", 10) + pad("lr", 10, right: true)
-              + pad("mean f−f*", 14, right: true) + pad("median f−f*", 14, right: true)
-              + pad("evals", 8, right: true) + pad("ms/run", 10, right: true) + "  termination")
-        var lastFunction = ""
-        for r in rows {
-            let key = "\(r.function)\(r.dimension)"
-            if key != lastFunction && !lastFunction.isEmpty { print("") }
-            lastFunction = key
-            let best = rows.filter { $0.function == r.function && $0.dimension == r.dimension }
-                .map(\.meanGap).min() ?? .nan
-            let marker = r.meanGap == best ? " *" : ""
-            print(pad(r.function, 18) + pad("\(r.dimension)", 5, right: true) + "  " + pad(r.optimizer, 10)
-                  + pad(r.learningRate.map(fmt) ?? "-", 10, right: true)
-                  + pad((r.meanGap.isFinite ? fmt(r.meanGap) : "diverged") + marker, 14, right: true)
-                  + pad(r.medianGap.isFinite ? fmt(r.medianGap) : "diverged", 14, right: true)
-                  + pad(String(format: "%.0f", r.meanEvaluations), 8, right: true)
-                  + pad(String(format: "%.2f", r.meanSeconds * 1000), 10, right: true)
-                  + "  " + r.terminations.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " "))
+        print("Each optimizer runs \(suite.iterations) iterations from \(suite.starts) starts drawn uniformly in the "
+              + "function's domain, shifted by a random offset (seed \(suite.seed)). GD + momentum and Adam use the "
+              + "best of \(suite.learningRates.count) learning rates in [\(fmt(suite.learningRates.minimum)), "
+              + "\(fmt(suite.learningRates.maximum))] on \(suite.tuningStarts) other starts; BFGS and L-BFGS use a "
+              + "line search (several evaluations per iteration); a learned optimizer takes one evaluation per step.")
+        print("")
+        if !checkpoints.isEmpty {
+            print("Learned optimizers, meta-trained on the benchmark functions (see checkpoints/README.md):")
+            for (solver, text) in checkpoints.sorted(by: { $0.key > $1.key }) {
+                print("  " + pad(name(solver), 15) + text)
+            }
+            print("")
+        }
+        print("Mean best f − f* within the budget (lower is better, 0 is the global minimum; * marks each row's best):")
+        print("")
+        let width = 12
+        var header = pad("problem", 22) + pad("start", width, right: true)
+        for s in c.solvers { header += pad(short(s), width - 1, right: true) + " " }
+        print(header + "   best")
+        for row in c.rows {
+            var line = pad("\(row.function) d=\(row.dimension)", 22) + pad(sci(row.meanInitialGap), width, right: true)
+            for cell in row.cells {
+                let mark = row.winners.contains(cell.solver) ? "*" : " "
+                line += pad(sci(cell.meanGap), width - 1, right: true) + mark
+            }
+            let winners = row.winners.map { name($0) }.joined(separator: ", ")
+            print(line + "  " + (row.winners.count == c.solvers.count ? "all tie" : winners))
         }
         print("")
-        print("* lowest mean f − f* for the problem; \"diverged\": a run reached NaN or ±∞ (counted as +∞). "
-              + "Wall time \(String(format: "%.1f", wall.inSeconds)) s.")
+        var evaluations = pad("evaluations/run", 22) + pad("", width, right: true)
+        for s in c.solvers.indices {
+            let mean = Statistics.mean(c.rows.map { $0.cells[s].meanEvaluations })
+            evaluations += pad(String(format: "%.0f", mean), width - 1, right: true) + " "
+        }
+        print(evaluations)
+        print("")
+        let wins = c.solvers.map { "\(name($0)) \(c.wins[$0] ?? 0)" }.joined(separator: ", ")
+        print("Problems won (ties count for each): \(wins).")
+        if !c.incomplete.isEmpty { print("Incomplete (left out): \(c.incomplete.joined(separator: ", ")).") }
+        print("start: mean f(x₀) − f*. Columns: \(c.solvers.map { "\(short($0)) = \(name($0))" }.joined(separator: ", ")).")
+        print(String(format: "Wall time %.1f s.", seconds))
+        print("")
+        print("Next:")
+        print("  make evaluate                                            the paper's full benchmark (45 problems, "
+              + "d = 250–1000): profiles, figures, report")
+        print("  optimus minimize --function rosenbrock --dimension 10 --optimizer optimus    one run, full report")
+        print("  optimus train --config configs/optimus-small-functions.json --output runs/mine   meta-train your own")
+        print("  optimus reconstruct --clip walk --optimizer lbfgs        physics-based motion reconstruction")
     }
 
-    private func startPoints(_ objective: BenchmarkObjective, seed: UInt64, count: Int) -> [[Double]] {
-        var g = Xoshiro256StarStar(seed: seed)
-        return (0..<count).map { _ in objective.randomStart(using: &g) }
+    private func short(_ solver: String) -> String {
+        switch solver {
+        case "momentum": "GD+mom."
+        case "adafactor-mlp": "Adafactor"
+        default: EvaluationReport.displayName(solver)
+        }
     }
 
+    private func sci(_ v: Double) -> String {
+        guard v.isFinite else { return v.isNaN ? "NaN" : "inf" }
+        if v == 0 { return "0" }
+        return String(format: "%.2e", v)
+    }
 }

@@ -29,7 +29,7 @@ struct Evaluate: ParsableCommand {
             help: "Checkpoint of a learned solver as NAME=FILE (repeatable); default: the shipped checkpoints.")
     var checkpoints: [String] = []
 
-    @Option(help: "Worker threads (default: every core).")
+    @Option(parsing: .unconditional, help: "Worker threads (default: every core).")
     var threads: Int?
 
     @Option(help: "Print a built-in suite as JSON (a template for your own) and exit.")
@@ -65,24 +65,7 @@ struct Evaluate: ParsableCommand {
             let parts = c.split(separator: "=", maxSplits: 1).map(String.init)
             paths[parts[0]] = parts[1]
         }
-        var learned: [String: Evaluator.LearnedSolver] = [:]
-        for name in Evaluator.solverNames(of: suite) where LearnedOptimizerCatalog.names.contains(name) {
-            guard let path = paths[name] ?? LearnedOptimizerCatalog.shippedCheckpoint(for: name)?.path else {
-                throw failure("checkpoint: no shipped checkpoint for '\(name)'; pass --checkpoint \(name)=FILE",
-                              code: ExitStatus.usage)
-            }
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw failure("checkpoint: cannot read '\(path)'", code: ExitStatus.usage)
-            }
-            do {
-                let c = try Checkpoint.read(from: URL(fileURLWithPath: path))
-                learned[name] = Evaluator.LearnedSolver(
-                    optimizer: try LearnedOptimizerCatalog.optimizer(from: c), checkpointPath: path,
-                    sha256: SHA256.hex(data), kind: c.kind, parameterCount: c.parameters.count)
-            } catch {
-                throw failure("checkpoint \(name): \(error.description)", code: ExitStatus.dataError)
-            }
-        }
+        let learned = try learnedSolvers(for: suite, paths: paths)
         let evaluator = Evaluator(suite: suite, output: URL(fileURLWithPath: output!), learned: learned,
                                   threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
                                   command: (["optimus"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
@@ -99,16 +82,34 @@ struct Evaluate: ParsableCommand {
     }
 }
 
+/// The learned solvers a suite names, from `paths` (solver name → file) or the shipped checkpoints; paths are recorded
+/// relative to the current folder when the file lies below it.
+func learnedSolvers(for suite: EvaluationSuite, paths: [String: String]) throws -> [String: Evaluator.LearnedSolver] {
+    var learned: [String: Evaluator.LearnedSolver] = [:]
+    for name in Evaluator.solverNames(of: suite) where LearnedOptimizerCatalog.names.contains(name) {
+        guard paths[name] != nil || LearnedOptimizerCatalog.shippedCheckpoint(for: name) != nil else {
+            throw failure("checkpoint: no shipped checkpoint for '\(name)'; pass --checkpoint \(name)=FILE",
+                          code: ExitStatus.usage)
+        }
+        let loaded = try loadLearned(name: name, checkpoint: paths[name], preset: nil, seed: 0)
+        learned[name] = Evaluator.LearnedSolver(
+            optimizer: loaded.optimizer, checkpointPath: loaded.path ?? "", sha256: loaded.sha256 ?? "",
+            kind: loaded.checkpoint.kind, parameterCount: loaded.checkpoint.parameters.count)
+    }
+    return learned
+}
+
 /// Reads a suite by built-in name or file.
 func loadSuite(_ nameOrPath: String) throws -> EvaluationSuite {
     let suite: EvaluationSuite
     if let s = EvaluationSuite.builtIn(nameOrPath) {
         suite = s
     } else {
-        guard let data = FileManager.default.contents(atPath: nameOrPath) else {
+        guard FileManager.default.fileExists(atPath: nameOrPath) else {
             throw failure("suite: '\(nameOrPath)' is neither a built-in suite (\(EvaluationSuite.builtInNames.joined(separator: ", "))) "
-                + "nor a readable file", code: ExitStatus.usage)
+                + "nor a file", code: ExitStatus.usage)
         }
+        let data = try readInputFile(nameOrPath, field: "suite")
         do { suite = try EvaluationSuite.decode(data) } catch {
             throw failure("suite \(nameOrPath): \(error.description)", code: ExitStatus.dataError)
         }
@@ -170,6 +171,7 @@ struct ReportCommand: ParsableCommand {
             throw failure(error.description, code: ExitStatus.dataError)
         }
         let summary = try report.write()
+        if pngConverter == nil { log(pngConverterMissingNotice) }
         if let readme { try report.updateReadme(URL(fileURLWithPath: readme), summary: summary) }
         if json {
             try printJSON(summary)

@@ -17,6 +17,7 @@ struct Functions: ParsableCommand {
         var displayName: String
         var inPaperSuite: Bool
         var validDimensions: String
+        var minimizer: String
         var domain: [String: [Double]]
         var fStar: [String: Double]
     }
@@ -47,7 +48,7 @@ struct Functions: ParsableCommand {
             }
             entries.append(Entry(name: f.rawValue, displayName: f.displayName,
                                  inPaperSuite: BenchmarkFunction.paperSuite.contains(f),
-                                 validDimensions: f.validDimensions, domain: domain, fStar: fStar))
+                                 validDimensions: f.validDimensions, minimizer: f.minimizerDescription, domain: domain, fStar: fStar))
         }
         if json {
             struct Output: Encodable { var functions: [Entry] }
@@ -55,11 +56,12 @@ struct Functions: ParsableCommand {
             return
         }
         let header = pad("name", 25) + pad("domain (d=\(ds[0]))", 24) + ds.map { pad("f*(\($0))", 16, right: true) }.joined()
+            + "  minimizer x*"
         print(header)
         for e in entries {
             let dom = e.domain[String(ds[0])].map { "[\(fmt($0[0])), \(fmt($0[1]))]" } ?? "-"
             let stars = ds.map { d in pad(e.fStar[String(d)].map(fmt) ?? "-", 16, right: true) }.joined()
-            print(pad(e.name + (e.inPaperSuite ? "" : " (extra)"), 25) + pad(dom, 24) + stars)
+            print(pad(e.name + (e.inPaperSuite ? "" : " (extra)"), 25) + pad(dom, 24) + stars + "  " + e.minimizer)
         }
     }
 }

@@ -11,16 +11,16 @@ struct HeldOut: ParsableCommand {
     @Option(name: .customLong("checkpoint"), help: "A learned-optimizer checkpoint (repeat for several).")
     var checkpoints: [String] = []
 
-    @Option(help: "Number of held-out tasks.")
+    @Option(parsing: .unconditional, help: "Number of held-out tasks.")
     var tasks: Int = 32
 
-    @Option(help: "Seed of the held-out tasks. The training configs validate (and pick the best θ) on seed 9999, so the default is a different task set.")
+    @Option(parsing: .unconditional, help: "Seed of the held-out tasks. The training configs validate (and pick the best θ) on seed 9999, so the default is a different task set.", transform: parseSeed)
     var seed: UInt64 = 4242
 
-    @Option(help: "Evaluation budget per run (one step = one evaluation for the learned optimizers).")
+    @Option(parsing: .unconditional, help: "Evaluation budget per run (one step = one evaluation for the learned optimizers).")
     var budget: Int = 50
 
-    @Option(help: "Largest dimension.")
+    @Option(parsing: .unconditional, help: "Largest dimension.")
     var maxDimension: Int = 100
 
     @Flag(help: "Print one JSON object on standard output.")
@@ -36,10 +36,7 @@ struct HeldOut: ParsableCommand {
         BLAS.setThreadCount(1)
         var learned: [(String, AnyOptimizer)] = []
         for path in checkpoints {
-            let c: Checkpoint
-            do { c = try Checkpoint.read(from: URL(fileURLWithPath: path)) } catch {
-                throw failure(error.description, code: ExitStatus.dataError)
-            }
+            let c = try readCheckpoint(path).checkpoint
             do { learned.append((URL(fileURLWithPath: path).lastPathComponent, AnyOptimizer(try LearnedOptimizerCatalog.optimizer(from: c)))) } catch {
                 throw failure(error.description, code: ExitStatus.dataError)
             }

@@ -2,18 +2,46 @@ import ArgumentParser
 import Foundation
 import OptimusKit
 
-/// The learned optimizer called `name`: from `checkpoint`; else, without a preset, the shipped trained checkpoint;
-/// else untrained from `seed` with `preset` (with a warning on standard error).
-func loadLearnedOptimizer(name: String, checkpoint: String?, preset: String?, seed: UInt64) throws -> any Optimizer {
+/// The checkpoint file at `path` (option `field`): exit 66 with the reason when it cannot be read, 65 when it is not
+/// a valid checkpoint.
+func readCheckpoint(_ path: String, field: String = "checkpoint") throws -> (checkpoint: Checkpoint, data: Data) {
+    let data = try readInputFile(path, field: field)
+    do { return (try Checkpoint.parse(data), data) } catch {
+        throw failure("\(field): '\(path)': \(error.description)", code: ExitStatus.dataError)
+    }
+}
+
+/// A learned optimizer and where it came from.
+struct LoadedLearnedOptimizer {
+    var optimizer: any Optimizer
+    var checkpoint: Checkpoint
+    /// The file (relative to the current folder when below it), or nil for an untrained initialization.
+    var path: String?
+    var sha256: String?
+
+    /// "checkpoints/optimus-functions.safetensors (optimus, 20843 meta-parameters, sha256 f7d7da52…)".
+    var description: String {
+        let what = "\(checkpoint.kind), \(checkpoint.parameters.count) meta-parameters"
+        guard let path else { return "untrained (\(what), \(checkpoint.provenance["preset"] ?? "?") preset)" }
+        return "\(path) (\(what), sha256 \(sha256.map { String($0.prefix(12)) } ?? "?")…)"
+    }
+}
+
+/// The learned optimizer called `name` with the file it came from; see ``loadLearnedOptimizer(name:checkpoint:preset:seed:)``.
+func loadLearned(name: String, checkpoint: String?, preset: String?, seed: UInt64,
+                 shipped: (String) -> URL? = LearnedOptimizerCatalog.shippedCheckpoint(for:)) throws
+    -> LoadedLearnedOptimizer
+{
     let stored: Checkpoint
     var path = checkpoint
-    if path == nil, preset == nil, let shipped = LearnedOptimizerCatalog.shippedCheckpoint(for: name) {
-        path = shipped.path
+    var sha: String?
+    if path == nil, preset == nil, let file = shipped(name) {
+        path = file.path
     }
     if let path {
-        do { stored = try Checkpoint.read(from: URL(fileURLWithPath: path)) } catch {
-            throw failure("\(error.description)", code: ExitStatus.dataError)
-        }
+        let (c, data) = try readCheckpoint(path)
+        stored = c
+        sha = SHA256.hex(data)
     } else {
         let p = preset ?? LearnedOptimizerCatalog.presets(for: name)[0]
         guard let c = LearnedOptimizerCatalog.untrained(name: name, preset: p, seed: seed) else {
@@ -23,9 +51,17 @@ func loadLearnedOptimizer(name: String, checkpoint: String?, preset: String?, se
             + (LearnedOptimizerCatalog.shippedFiles[name] == nil ? "" : ", or omit --preset to use the shipped checkpoint"))
         stored = c
     }
-    do { return try LearnedOptimizerCatalog.optimizer(from: stored) } catch {
-        throw failure(error.description, code: ExitStatus.dataError)
+    let optimizer: any Optimizer
+    do { optimizer = try LearnedOptimizerCatalog.optimizer(from: stored) } catch {
+        throw failure("checkpoint: \(error.description)", code: ExitStatus.dataError)
     }
+    return LoadedLearnedOptimizer(optimizer: optimizer, checkpoint: stored, path: path.map(displayPath), sha256: sha)
+}
+
+/// The learned optimizer called `name`: from `checkpoint`; else, without a preset, the shipped trained checkpoint;
+/// else untrained from `seed` with `preset` (with a warning on standard error).
+func loadLearnedOptimizer(name: String, checkpoint: String?, preset: String?, seed: UInt64) throws -> any Optimizer {
+    try loadLearned(name: name, checkpoint: checkpoint, preset: preset, seed: seed).optimizer
 }
 
 /// `optimus checkpoint`: create and inspect learned-optimizer checkpoints.
@@ -41,7 +77,7 @@ struct CheckpointCommand: ParsableCommand {
         var optimizer: String
         @Option(help: "Preset (adafactor-mlp: reference, paper; optimus: paper, small).")
         var preset: String?
-        @Option(help: "Seed of θ.")
+        @Option(parsing: .unconditional, help: "Seed of θ.", transform: parseSeed)
         var seed: UInt64 = 0
         @Option(help: "Output file (.safetensors).")
         var output: String
@@ -63,7 +99,8 @@ struct CheckpointCommand: ParsableCommand {
                 throw failure("preset: '\(p)' is not valid for \(optimizer)", code: ExitStatus.usage)
             }
             do { try c.write(to: URL(fileURLWithPath: output)) } catch {
-                throw failure("output: cannot write '\(output)': \(error.localizedDescription)", code: ExitStatus.usage)
+                throw failure("output: cannot write '\(output)': \(error.localizedDescription)",
+                              code: ExitStatus.cannotCreate)
             }
             log("wrote \(output): \(c.kind), \(c.parameters.count) parameters")
         }
@@ -88,10 +125,7 @@ struct CheckpointCommand: ParsableCommand {
         }
 
         func run() throws {
-            let c: Checkpoint
-            do { c = try Checkpoint.read(from: URL(fileURLWithPath: path)) } catch {
-                throw failure(error.description, code: ExitStatus.dataError)
-            }
+            let c = try readCheckpoint(path, field: "path").checkpoint
             do { _ = try LearnedOptimizerCatalog.optimizer(from: c) } catch {
                 throw failure(error.description, code: ExitStatus.dataError)
             }

@@ -8,16 +8,19 @@ struct Minimize: ParsableCommand {
         abstract: "Minimize a benchmark function with one optimizer.",
         discussion: """
             The start is uniform in the function's domain from --seed, or read from --x0 FILE (a JSON array or \
-            whitespace/comma-separated numbers). Optimizers: \(OptimizerCatalog.classicalNames.joined(separator: ", ")).
+            whitespace/comma-separated numbers). Classical optimizers: \(OptimizerCatalog.classicalNames.joined(separator: ", ")). \
+            Learned optimizers: \(LearnedOptimizerCatalog.names.joined(separator: ", ")); optimus and adafactor-mlp \
+            load the trained checkpoint shipped in checkpoints/ unless --checkpoint FILE or --preset is given (the \
+            output names the file used).
             """)
 
     @Option(help: "Benchmark function (see `optimus functions`).")
     var function: String
 
-    @Option(help: "Number of variables d (≥ 2).")
+    @Option(parsing: .unconditional, help: "Number of variables d (≥ 2).")
     var dimension: Int
 
-    @Option(help: "Optimizer: \(OptimizerCatalog.classicalNames.joined(separator: ", ")).")
+    @Option(help: "Optimizer: \((OptimizerCatalog.classicalNames + LearnedOptimizerCatalog.names).joined(separator: ", ")).")
     var optimizer: String
 
     @Option(help: "Checkpoint of a learned optimizer (safetensors).")
@@ -26,22 +29,22 @@ struct Minimize: ParsableCommand {
     @Option(help: "Preset of an untrained learned optimizer (when no --checkpoint): adafactor-mlp reference|paper, optimus paper|small.")
     var preset: String?
 
-    @Option(help: "Maximum number of iterations.")
+    @Option(parsing: .unconditional, help: "Maximum number of iterations.")
     var iterations: Int = 1000
 
-    @Option(help: "Maximum number of objective evaluations (default: no limit).")
+    @Option(parsing: .unconditional, help: "Maximum number of objective evaluations (default: no limit).")
     var evaluations: Int?
 
-    @Option(help: "Wall-clock limit in seconds (default: none).")
+    @Option(parsing: .unconditional, help: "Wall-clock limit in seconds (default: none).")
     var timeLimit: Double?
 
-    @Option(help: "Stop when ‖∇f‖∞ ≤ this (0 disables).")
+    @Option(parsing: .unconditional, help: "Stop when ‖∇f‖∞ ≤ this (0 disables).")
     var gradientTolerance: Double = 1e-8
 
-    @Option(help: "Seed of the random start (and of anything else random).")
+    @Option(parsing: .unconditional, help: "Seed of the random start (and of anything else random).", transform: parseSeed)
     var seed: UInt64 = 0
 
-    @Option(help: "Learning rate of gd, momentum and adam (default 1e-3).")
+    @Option(parsing: .unconditional, help: "Learning rate of gd, momentum and adam (default 1e-3).")
     var learningRate: Double?
 
     @Option(help: "Line search of bfgs and lbfgs: strong-wolfe or backtracking.")
@@ -122,6 +125,9 @@ struct Minimize: ParsableCommand {
         var seconds: Double
         var learningRate: Double?
         var lineSearch: String?
+        /// The learned optimizer's checkpoint: "checkpoints/optimus-functions.safetensors (optimus, …)" or
+        /// "untrained (…)"; nil for classical optimizers.
+        var checkpoint: String?
         var x: [Double]
         var trace: [TraceEntry]?
     }
@@ -147,9 +153,10 @@ struct Minimize: ParsableCommand {
         }
         let search: LineSearchMethod = lineSearch == "backtracking" ? .backtracking : .strongWolfe
         let chosen: any Optimizer
+        var loaded: LoadedLearnedOptimizer?
         if LearnedOptimizerCatalog.names.contains(optimizer.lowercased()) {
-            chosen = try loadLearnedOptimizer(name: optimizer.lowercased(), checkpoint: checkpoint, preset: preset,
-                                              seed: seed)
+            loaded = try loadLearned(name: optimizer.lowercased(), checkpoint: checkpoint, preset: preset, seed: seed)
+            chosen = loaded!.optimizer
         } else {
             do {
                 chosen = try OptimizerCatalog.classical(named: optimizer, learningRate: learningRate, lineSearch: search)
@@ -175,11 +182,12 @@ struct Minimize: ParsableCommand {
             termination: result.termination.rawValue, seconds: result.seconds,
             learningRate: takesRate ? (learningRate ?? 1e-3) : nil,
             lineSearch: OptimizerCatalog.classicalNames.contains(optimizer.lowercased()) && !takesRate ? lineSearch : nil,
-            x: result.x, trace: result.trace)
+            checkpoint: loaded?.description, x: result.x, trace: result.trace)
         if json {
             try printJSON(output)
         } else {
             print("\(objective.function.displayName), d = \(dimension), start seed \(seed)")
+            if let loaded { print("Checkpoint           \(loaded.description)") }
             print(result.fullReport)
             print("f*                   \(fmt(objective.fStar))")
             print("Best f − f*          \(fmt(result.value - objective.fStar))")

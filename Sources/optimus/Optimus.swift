@@ -7,8 +7,10 @@ struct OptimusCommand: ParsableCommand {
         commandName: "optimus",
         abstract: "Learned and classical optimization: benchmark functions, optimizers, comparisons.",
         discussion: """
-            Exit codes: 0 success; 64 bad usage or input (the message names the field and what is valid); \
-            65 bad data file; 70 internal error. A numerical failure is a termination reason, not an exit code.
+            Exit codes: 0 success; 64 bad usage or argument (the message names the field and what is valid); \
+            65 an input file's content is not valid; 66 an input file does not exist or cannot be read (the \
+            message gives the reason); 70 internal error; 73 an output file or folder cannot be created. A \
+            numerical failure is a termination reason, not an exit code.
             """,
         subcommands: [Functions.self, Minimize.self, Demo.self, CheckpointCommand.self, Serve.self, Train.self, Validate.self, HeldOut.self, PlotTraining.self, Evaluate.self, ReportCommand.self, Reconstruct.self]
     )

@@ -22,17 +22,13 @@ struct PlotTraining: ParsableCommand {
         }
         let svg = TrainingCurve.validationAgainstCPU(series, title: "Meta-training: validation meta-loss against CPU time")
         do { try svg.write(toFile: output, atomically: true, encoding: .utf8) } catch {
-            throw failure("output: cannot write \(output)", code: ExitStatus.usage)
+            throw failure("output: cannot write \(output): \(error.localizedDescription)", code: ExitStatus.cannotCreate)
         }
-        let png = (output as NSString).deletingPathExtension + ".png"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/rsvg-convert")
-        p.arguments = ["-o", png, output]
-        if FileManager.default.isExecutableFile(atPath: "/usr/bin/rsvg-convert"), (try? p.run()) != nil {
-            p.waitUntilExit()
-            log("wrote \(output) and \(png)")
+        if convertToPNG(URL(fileURLWithPath: output)) {
+            log("wrote \(output) and \((output as NSString).deletingPathExtension).png")
         } else {
-            log("wrote \(output) (install librsvg2-bin for a PNG)")
+            log("wrote \(output)")
+            if pngConverter == nil { log(pngConverterMissingNotice) }
         }
     }
 }

@@ -20,31 +20,31 @@ struct Reconstruct: ParsableCommand {
     @Option(help: "Optimizer: \((OptimizerCatalog.classicalNames + LearnedOptimizerCatalog.names).joined(separator: ", ")).")
     var optimizer: String = "lbfgs"
 
-    @Option(help: "Learning rate of gd, momentum and adam (default 0.003: Adam tuned over {0.003, 0.01, 0.03, 0.1} on walker/0walk_forward).")
+    @Option(parsing: .unconditional, help: "Learning rate of gd, momentum and adam (default 0.003: Adam tuned over {0.003, 0.01, 0.03, 0.1} on walker/0walk_forward).")
     var learningRate: Double = 0.003
 
     @Option(help: "Line search of bfgs and lbfgs: strong-wolfe or backtracking.")
     var lineSearch: String = "strong-wolfe"
 
-    @Option(help: "Checkpoint of a learned optimizer (default: the shipped one).")
+    @Option(help: "Checkpoint of a learned optimizer (default: the shipped one fine-tuned on reconstruction windows where there is one, else the benchmark-trained one).")
     var checkpoint: String?
 
-    @Option(help: "Window length in seconds.")
+    @Option(parsing: .unconditional, help: "Window length in seconds.")
     var windowSeconds: Double = 0.5
 
-    @Option(help: "Start-to-start distance of the overlapping windows in seconds.")
+    @Option(parsing: .unconditional, help: "Start-to-start distance of the overlapping windows in seconds.")
     var strideSeconds: Double = 0.25
 
-    @Option(help: "Optimizer iterations per window.")
+    @Option(parsing: .unconditional, help: "Optimizer iterations per window.")
     var iterations: Int = 100
 
-    @Option(name: .customLong("weight-3d"), help: "Weight of the 3D keypoint term (m²).")
+    @Option(name: .customLong("weight-3d"), parsing: .unconditional, help: "Weight of the 3D keypoint term (m²).")
     var weight3d: Double = LossWeights().keypoints3D
 
-    @Option(name: .customLong("weight-2d"), help: "Weight of the 2D reprojection term (Huber on errors in units of 100 px).")
+    @Option(name: .customLong("weight-2d"), parsing: .unconditional, help: "Weight of the 2D reprojection term (Huber on errors in units of 100 px).")
     var weight2d: Double = LossWeights().keypoints2D
 
-    @Option(help: "Seed of the synthetic observations.")
+    @Option(parsing: .unconditional, help: "Seed of the synthetic observations.", transform: parseSeed)
     var seed: UInt64 = 0
 
     @Option(help: "Folder with humanoid.urdf and clips/ (default: the project's data/humanoid-motions).")
@@ -65,8 +65,15 @@ struct Reconstruct: ParsableCommand {
     @Flag(help: "Ablation: residual force control — a penalized torque and force on the root (not physically plausible).")
     var rootResidual = false
 
-    @Option(help: "The optimizer works on θ / scale (a step of 1 moves a PD target by this much); for Adam and learned optimizers.")
-    var parameterScale: Double = 1
+    @Option(parsing: .unconditional, help: "The optimizer works on θ / scale (a step of 1 moves a PD target by this much); for Adam and learned optimizers. Default: \(Self.learnedParameterScale) for learned optimizers (the units their motion checkpoint was trained in), 1 otherwise.")
+    var parameterScale: Double?
+
+    /// The default parameter scale of the learned optimizers: the scale the shipped motion checkpoint was fine-tuned
+    /// at (chosen among 1, 0.1, 0.01, 0.001 on the held-out clip walker/0walk_forward).
+    static let learnedParameterScale = 0.01
+
+    var isLearned: Bool { LearnedOptimizerCatalog.names.contains(optimizer) }
+    var effectiveParameterScale: Double { parameterScale ?? (isLearned ? Self.learnedParameterScale : 1) }
 
     @Flag(help: "List the clips and exit.")
     var listClips = false
@@ -74,7 +81,9 @@ struct Reconstruct: ParsableCommand {
     func validate() throws {
         guard iterations >= 0 else { throw ValidationError("iterations: must be ≥ 0") }
         guard windowSeconds.isFinite, windowSeconds >= 0.1 else { throw ValidationError("window-seconds: must be ≥ 0.1") }
-        guard parameterScale > 0, parameterScale.isFinite else { throw ValidationError("parameter-scale: must be a finite number > 0") }
+        if let parameterScale, !(parameterScale > 0 && parameterScale.isFinite) {
+            throw ValidationError("parameter-scale: \(parameterScale) must be a finite number > 0")
+        }
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("learning-rate: must be a finite number > 0") }
         guard weight3d >= 0, weight3d.isFinite, weight2d >= 0, weight2d.isFinite else {
             throw ValidationError("weight-3d, weight-2d: must be finite numbers ≥ 0")
@@ -111,8 +120,12 @@ struct Reconstruct: ParsableCommand {
             throw failure(error.description, code: ExitStatus.dataError)
         }
         let method: any Optimizer
-        if LearnedOptimizerCatalog.names.contains(optimizer) {
-            method = try loadLearnedOptimizer(name: optimizer, checkpoint: checkpoint, preset: nil, seed: 0)
+        var loaded: LoadedLearnedOptimizer?
+        if isLearned {
+            loaded = try loadLearned(name: optimizer, checkpoint: checkpoint, preset: nil, seed: 0,
+                                     shipped: LearnedOptimizerCatalog.shippedMotionCheckpoint(for:))
+            method = loaded!.optimizer
+            log("\(optimizer): checkpoint \(loaded!.description), parameter scale \(effectiveParameterScale)")
         } else {
             method = try OptimizerCatalog.classical(
                 named: optimizer, learningRate: OptimizerCatalog.takesLearningRate(optimizer) ? learningRate : nil,
@@ -124,7 +137,7 @@ struct Reconstruct: ParsableCommand {
         options.iterations = iterations
         options.initialStateFromTruth = oracleInitialState
         options.warmStartControls = warmStartControls
-        options.parameterScale = parameterScale
+        options.parameterScale = effectiveParameterScale
         options.weights.keypoints3D = weight3d
         options.weights.keypoints2D = weight2d
         var configuration = Simulator.Configuration()
@@ -132,7 +145,7 @@ struct Reconstruct: ParsableCommand {
         let simulator = Simulator(humanoid: humanoid, configuration: configuration)
         let observed = ObservedClip(clip: motion, humanoid: humanoid, seed: seed)
         BLAS.setThreadCount(1)
-        let result: ReconstructionResult
+        var result: ReconstructionResult
         do {
             result = try Reconstructor.run(observed, simulator: simulator, optimizer: method, optimizerName: optimizer,
                                            options: options) { done, total, w in
@@ -142,6 +155,8 @@ struct Reconstruct: ParsableCommand {
         } catch {
             throw failure(error.description, code: ExitStatus.usage)
         }
+        result.checkpoint = loaded?.path
+        result.checkpointSHA256 = loaded?.sha256
         if let output {
             let dir = URL(fileURLWithPath: output)
             do {
@@ -154,9 +169,10 @@ struct Reconstruct: ParsableCommand {
                                                      result.observationMetrics.mpjpeG))
                 let url = dir.appendingPathComponent("filmstrip.svg")
                 try svg.write(to: url, atomically: true, encoding: .utf8)
-                convertToPNG(url, width: 1400)
+                if !convertToPNG(url, width: 1400), pngConverter == nil { log(pngConverterMissingNotice) }
             } catch {
-                throw failure("output: cannot write to '\(output)': \(error.localizedDescription)", code: ExitStatus.usage)
+                throw failure("output: cannot write to '\(output)': \(error.localizedDescription)",
+                              code: ExitStatus.cannotCreate)
             }
         }
         if json {
@@ -166,6 +182,9 @@ struct Reconstruct: ParsableCommand {
         print("\(name) (\(String(format: "%.2f", motion.duration)) s), \(optimizer), seed \(seed): \(result.windows.count) windows, "
               + "\(result.evaluations) evaluations, \(String(format: "%.1f", result.seconds)) s"
               + (result.finite ? "" : " (a rollout blew up; see the windows)"))
+        if let loaded {
+            print("checkpoint \(loaded.description), parameter scale \(effectiveParameterScale)")
+        }
         print("")
         print("| | MPJPE-G (mm) | MPJPE (mm) | MPJPE-PA (mm) | MPJPE-2d (px) | TV (m/s²) | foot skate (%) |")
         print("|---|---:|---:|---:|---:|---:|---:|")

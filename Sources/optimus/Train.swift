@@ -56,9 +56,7 @@ struct Train: ParsableCommand {
 
 /// The training configuration in the JSON file at `path`, decoded and validated; errors name the field.
 func loadTrainingConfiguration(_ path: String) throws -> TrainingConfiguration {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw failure("config: cannot read '\(path)'", code: ExitStatus.usage)
-    }
+    let data = try readInputFile(path, field: "config")
     do {
         let configuration = try TrainingConfiguration.decode(data)
         try configuration.validate()
@@ -94,10 +92,10 @@ struct Validate: ParsableCommand {
     @Option(help: "Number of tasks.")
     var tasks = 32
 
-    @Option(help: "Seed of the tasks.")
+    @Option(parsing: .unconditional, help: "Seed of the tasks.", transform: parseSeed)
     var seed: UInt64 = 4242
 
-    @Option(help: "Steps per task (default: the configuration's validation.steps).")
+    @Option(parsing: .unconditional, help: "Steps per task (default: the configuration's validation.steps).")
     var steps: Int?
 
     func validate() throws {
@@ -109,10 +107,7 @@ struct Validate: ParsableCommand {
     func run() throws {
         let configuration = try loadTrainingConfiguration(config)
         for path in checkpoint {
-            let stored: Checkpoint
-            do { stored = try Checkpoint.read(from: URL(fileURLWithPath: path)) } catch {
-                throw failure("checkpoint: \(error.description)", code: ExitStatus.dataError)
-            }
+            let stored = try readCheckpoint(path).checkpoint
             do {
                 let loss = try MetaTrainingRun.heldOutLoss(configuration: configuration, checkpoint: stored, tasks: tasks,
                                                            seed: seed, steps: steps ?? configuration.validation.steps)

@@ -75,6 +75,50 @@ struct CLI {
             let j = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
             let best = try #require(j?["bestValue"] as? Double), initial = try #require(j?["initialValue"] as? Double)
             #expect(best < initial)
+            // The output names the file it loaded.
+            let checkpoint = try #require(j?["checkpoint"] as? String)
+            #expect(checkpoint.contains("checkpoints/\(name)-functions.safetensors"), "\(checkpoint)")
+        }
+    }
+
+    @Test func missingInputFilesExit66WithTheReason() throws {
+        let cases: [([String], String)] = [
+            (["minimize", "--function", "sphere", "--dimension", "5", "--optimizer", "bfgs", "--x0", "/nonexistent/x0.json"],
+             "x0: cannot read '/nonexistent/x0.json': No such file or directory"),
+            (["minimize", "--function", "sphere", "--dimension", "5", "--optimizer", "optimus", "--checkpoint",
+              "/nonexistent/o.safetensors"], "checkpoint: cannot read '/nonexistent/o.safetensors': No such file"),
+            (["minimize", "--function", "sphere", "--dimension", "5", "--optimizer", "optimus", "--checkpoint", "/tmp"],
+             "is a folder"),
+            (["train", "--config", "/nonexistent/c.json", "--output", "/tmp/never"], "config: cannot read"),
+        ]
+        for (arguments, message) in cases {
+            let r = try CLI.run(arguments)
+            #expect(r.status == 66, "\(arguments): status \(r.status), \(r.stderr)")
+            #expect(r.stderr.contains(message), "\(arguments): \(r.stderr)")
+        }
+    }
+
+    /// The demo compares classical and learned optimizers in one table, names the checkpoints, and its winners are
+    /// the cells with the lowest mean gap.
+    @Test func demoComparesClassicalAndLearnedOptimizers() throws {
+        let j = try CLI.json(["demo", "--starts", "2", "--problems", "sphere:5,rosenbrock:5", "--iterations", "30",
+                              "--json"])
+        let checkpoints = try #require(j["checkpoints"] as? [String: String])
+        #expect(checkpoints["optimus"]?.contains("optimus-functions.safetensors") == true, "\(checkpoints)")
+        #expect(checkpoints["adafactor-mlp"]?.contains("adafactor-mlp-functions.safetensors") == true)
+        let comparison = try #require(j["comparison"] as? [String: Any])
+        let solvers = try #require(comparison["solvers"] as? [String])
+        for s in ["optimus", "adafactor-mlp", "adam", "lbfgs"] { #expect(solvers.contains(s)) }
+        let rows = try #require(comparison["rows"] as? [[String: Any]])
+        #expect(rows.count == 2)
+        for row in rows {
+            let cells = try #require(row["cells"] as? [[String: Any]])
+            let gaps = cells.compactMap { $0["meanGap"] as? Double }
+            #expect(gaps.count == solvers.count && gaps.allSatisfy { $0 >= 0 })
+            let winners = try #require(row["winners"] as? [String])
+            let best = try #require(gaps.min())
+            let expected = zip(solvers, gaps).filter { $0.1 <= best + 1e-8 }.map(\.0)
+            #expect(winners == expected, "\(row)")
         }
     }
 
@@ -85,6 +129,7 @@ struct CLI {
         let trid = try #require(functions.first { $0["name"] as? String == "trid" })
         let fStar = try #require(trid["fStar"] as? [String: Double])
         #expect(fStar["1000"] == -167_166_000)
+        #expect(trid["minimizer"] as? String == "xᵢ = i(d + 1 − i)")
     }
 
     @Test(arguments: [
@@ -96,8 +141,11 @@ struct CLI {
          "learning-rate"),
         (["minimize", "--function", "sphere", "--dimension", "5", "--optimizer", "bfgs", "--iterations", "-3"],
          "iterations"),
-        (["minimize", "--function", "sphere", "--dimension", "5", "--optimizer", "bfgs", "--x0", "/nonexistent/x0.json"],
-         "x0"),
+        (["minimize", "--function", "sphere", "--dimension", "-5", "--optimizer", "bfgs"], "dimension: -5"),
+        (["minimize", "--function", "sphere", "--dimension", "5", "--optimizer", "bfgs", "--seed", "-1"],
+         "integer in 0…"),
+        (["minimize", "--function", "sphere", "--dimension", "5", "--optimizer", "adam", "--learning-rate", "-0.5"],
+         "learning-rate: -0.5"),
         (["minimize", "--function", "sphere", "--dimension", "100000", "--optimizer", "lbfgs"], "at most"),
     ])
     func badUsageExits64NamingTheField(arguments: [String], mentions: String) throws {

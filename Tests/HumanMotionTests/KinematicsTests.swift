@@ -19,7 +19,7 @@ enum TestData {
         #expect(h.bodies.map(\.name) == Humanoid.bodyNames)
         #expect(abs(h.totalMass - 45) < 1e-12)
         #expect(h.velocityDimension == 34)
-        // Joint origins of shared/specs/physics-motion.md §3.3 (× 0.25).
+        // Joint origins of docs/physics-motion.md, *Bodies and joints* (the URDF's × 0.25).
         let idx = h.spatialIndex
         #expect(h.bodies[idx["chest"]!].jointOrigin == Vec3(0, 0.236151, 0))
         #expect(h.bodies[idx["right_knee"]!].jointOrigin == Vec3(0, -0.421546, 0))

@@ -4,8 +4,8 @@ import OptimusNumerics
 @testable import HumanMotion
 
 // An independent implementation of one simulation step, written so that Swift's `_Differentiation` differentiates it:
-// the test oracle of `shared/specs/physics-motion.md` §2.5 ("Swift AD applied to the same physics written with
-// differentiable structs on tiny horizons").
+// the test oracle of `docs/physics-motion.md`, *Test oracles* (Swift AD applied to a separate implementation of the
+// same physics, written with differentiable structs, on short horizons).
 //
 // It shares no arithmetic with the simulator: its own differentiable 3-D types, rigid-body momenta from (m, c, I_c)
 // instead of 6×6 spatial inertias, and a different algorithm for the accelerations — the joint-space mass matrix built

@@ -4,7 +4,7 @@ import Testing
 import NeuralNetworks
 import Optimizers
 
-/// `shared/specs/adafactor-mlp-and-pes.md` §1.11: the golden test of the library's `AdafacMLPLOpt`.
+/// `docs/adafactor-mlp-and-pes.md`, *Golden test: Adafactor MLP*: the golden test of the library's `AdafacMLPLOpt`.
 @Suite struct AdafactorMLPGoldenTests {
     static func goldenTheta(_ model: AdafactorMLP) -> [Float] {
         var theta = [Float](repeating: 0, count: model.layout.count)
@@ -53,7 +53,7 @@ import Optimizers
                 worst = max(worst, abs(delta - expected[t][i]) / abs(expected[t][i]))
             }
         }
-        // The spec's Δ = p_new − p_old; our float32 network agrees to about 1e−6 relative.
+        // The reference Δ = p_new − p_old (float64); our float32 network agrees to about 1e−6 relative.
         #expect(worst < 1e-5, "largest relative difference \(worst)")
     }
 }

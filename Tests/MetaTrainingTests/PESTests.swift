@@ -6,7 +6,7 @@ import Testing
 @testable import MetaTraining
 
 @Suite struct PESGoldenTests {
-    /// `shared/specs/adafactor-mlp-and-pes.md` §2.12: the library's `compute_pes_grad`.
+    /// `docs/adafactor-mlp-and-pes.md`, *Golden test: PES gradient*: the library's `compute_pes_grad`.
     @Test func reproducesTheLibrarysPESGradient() {
         let positive: [[Double]] = [[1.0, 2.0], [0.8, 1.5], [0.6, 0.0], [0.5, 3.0]]
         let negative: [[Double]] = [[1.1, 2.0], [0.9, 1.7], [0.7, 0.0], [0.4, 2.5]]

@@ -4,9 +4,10 @@ import Testing
 @testable import Objectives
 
 // Benchmark functions against `Resources/test-functions-reference.json` (an independent NumPy implementation; schema
-// in `shared/reference/README.md`, decoded by `ReferenceData.swift`) and `shared/specs/test-functions.md` §2, §3, §7
-// and Appendix A. Each check prints the largest error it saw, prefixed "[max error]"; "rel" is ``relativeError`` (the
-// relative difference, its denominator floored at absolute/relative tolerance, 1e−2 for the 1e−10/1e−12 rule).
+// in `docs/reference-data.md`, decoded by `ReferenceData.swift`), its spot values, and the definitions, minima and
+// conventions of `docs/test-functions.md`. Each check prints the largest error it saw, prefixed "[max error]"; "rel"
+// is ``relativeError`` (the relative difference, its denominator floored at absolute/relative tolerance, 1e−2 for the
+// 1e−10/1e−12 rule).
 
 // MARK: - Tolerances and reporting
 
@@ -175,7 +176,7 @@ private let michalewiczXStarGradientTolerance = 1e-14
     // MARK: f* table
 
     /// f*(d) for d ∈ {2, 10, 100, 250, 500, 1000}: `meta.fstar` to 1e−15 relative (the closed forms agree to the last
-    /// bit or one ulp); Michalewicz, computed here by the solver of §2.3, to 1e−12 relative.
+    /// bit or one ulp); Michalewicz, computed here by the solver of ``Michalewicz``, to 1e−12 relative.
     @Test(arguments: BenchmarkFunction.paperSuite)
     func fStarTableMatches(_ function: BenchmarkFunction) throws {
         let table = try #require(ReferenceFile.shared.meta.fstar[function.rawValue])
@@ -192,7 +193,7 @@ private let michalewiczXStarGradientTolerance = 1e-14
         report("f* table \(function.rawValue)", "rel \(sci(worst))")
     }
 
-    /// The anchors quoted in the brief and §2.2, independent of the JSON.
+    /// The anchors of `docs/test-functions.md`, *Minima at common dimensions*, independent of the JSON.
     @Test func fStarAnchors() {
         let michalewicz1000 = BenchmarkFunction.michalewicz.fStar(dimension: 1000)
         #expect(close(michalewicz1000, -999.6161052093414, relative: 1e-12, absolute: 0))
@@ -205,10 +206,10 @@ private let michalewiczXStarGradientTolerance = 1e-14
         }
     }
 
-    // MARK: Appendix A spot values
+    // MARK: Spot values
 
-    /// Appendix A: x_i = ((i mod 7) − 3)·0.3 + 0.05 (Michalewicz + 1.5): f, ‖∇f‖₂, the first components and ∂f/∂x_d
-    /// to 1e−10 relative (absolute 1e−12 near zero).
+    /// Spot values (`docs/reference-data.md`, *Spot values*): x_i = ((i mod 7) − 3)·0.3 + 0.05 (Michalewicz + 1.5):
+    /// f, ‖∇f‖₂, the first components and ∂f/∂x_d to 1e−10 relative (absolute 1e−12 near zero).
     @Test(arguments: ReferenceFile.shared.spot_values.values)
     func spotValues(_ s: ReferenceFile.Spot) throws {
         let errors = try spotErrors(s)
@@ -245,7 +246,7 @@ private let michalewiczXStarGradientTolerance = 1e-14
 
     /// f(x*) = f*(d) (1e−9 relative, 1e−12 absolute) and ∇f(x*) ≈ 0 at the stored minimizer, d ∈ {2, 5, 37, 100,
     /// 1000} (Powell: 4, 12, 100, 1000). ‖∇f(x*)‖∞ ≤ 1e−12·max(1, |f*|), except Schwefel (1e−12 absolute, as its f*
-    /// is ~1e−5·d while x* is a rounded 16-digit constant) and Michalewicz (≤ 1e−6; the brief's bound is 1e−4, the
+    /// is ~1e−5·d while x* is a rounded 16-digit constant) and Michalewicz (≤ 1e−6, stricter than 1e−4; the
     /// reference file's own x* has 2.1e−4 at d = 1000; our argmin is polished by bisection on h′, see ``Michalewicz``).
     /// For Michalewicz f(x*) == f* bit for bit.
     @Test(arguments: BenchmarkFunction.allCases)
@@ -291,8 +292,8 @@ private let michalewiczXStarGradientTolerance = 1e-14
 // MARK: - Michalewicz solver
 
 @Suite struct MichalewiczTests {
-    /// Certified minima of Vanaret, Gotteland, Durand & Alliot (2020) (§2.3), to their printed digits, and the stored
-    /// optima of benchmark-functions for d = 2, 5, 10.
+    /// Certified minima of Vanaret, Gotteland, Durand & Alliot (2020) (`docs/test-functions.md`, *Michalewicz
+    /// f\*(d)*), to their printed digits, and the stored optima of benchmark-functions for d = 2, 5, 10.
     @Test func certifiedMinima() {
         let certified: [(Int, Double)] = [
             (20, -19.6370136), (30, -29.6308839), (50, -49.6248323), (75, -74.6218112),
@@ -312,7 +313,7 @@ private let michalewiczXStarGradientTolerance = 1e-14
             "|Δ| \(sci(worst)) vs 7-decimal values; " + lines.joined(separator: ", "))
     }
 
-    /// The per-coordinate solutions against an independent brute-force scan of the full §2.3 grid (no window
+    /// The per-coordinate solutions against an independent brute-force scan of the full reference grid (no window
     /// skipping): the minimum is at or below every grid value, its argmin lies within one cell of a grid local minimum
     /// that is within 0.02 of the grid best, h′(argmin) ≈ 0, and the value is h(argmin).
     @Test(arguments: [1, 2, 3, 7, 40, 41, 75, 333, 1000])
@@ -342,7 +343,7 @@ private let michalewiczXStarGradientTolerance = 1e-14
         #expect(abs(slope) <= 4 * hScale, "coordinate \(i): h′ = \(slope)")
     }
 
-    /// The spec's quoted per-coordinate argmins 2.202906, π/2, 1.284992 (§2.1).
+    /// The per-coordinate argmins 2.202906, π/2, 1.284992 quoted in `docs/test-functions.md`, *Definitions*.
     @Test func firstArgmins() {
         let x = Michalewicz.minimizer(dimension: 3)
         #expect(abs(x[0] - 2.202906) <= 5e-7)
@@ -393,8 +394,9 @@ private let michalewiczXStarGradientTolerance = 1e-14
         report("FD gradient \(function.rawValue)", "scaled \(sci(worst))")
     }
 
-    /// The non-smooth points of §3.2 give finite gradients: Ackley's cone point (0), Schwefel at 0 (0), Sum of
-    /// Different Powers at 0 (0) and for |x| > 1 at high i (overflow to ±∞ in f, never NaN).
+    /// The non-smooth points (`docs/test-functions.md`, *Non-smooth points and gradients*) give finite gradients:
+    /// Ackley's cone point (0), Schwefel at 0 (0), Sum of Different Powers at 0 (0) and for |x| > 1 at high i
+    /// (overflow to ±∞ in f, never NaN).
     @Test func nonSmoothPointsGiveNoNaN() throws {
         for function in [BenchmarkFunction.ackley, .schwefel, .sumOfDifferentPowers] {
             let objective = try BenchmarkObjective(function, dimension: 5)
@@ -502,7 +504,7 @@ private let michalewiczXStarGradientTolerance = 1e-14
         #expect(f > -20_000 && f < Michalewicz.minimum(dimension: 1000) - 18_999.99, "\(f)")
     }
 
-    /// The O(i) lobe solver used above coordinate 2000 agrees with the §2.3 grid method where both run.
+    /// The O(i) lobe solver used above coordinate 2000 agrees with the grid method where both run.
     @Test(arguments: [1, 2, 3, 17, 150, 999, 2000])
     func lobeSolverAgreesWithTheGridMethod(_ i: Int) {
         let grid = Michalewicz.solve(i), lobes = Michalewicz.solveByLobes(i)

@@ -71,7 +71,7 @@ func serve(_ objective: some Objective, x0: [Double], optimizer: String, options
         // Shortest round-trip decimals: parsing what the server printed gives the same bits.
         var g = Xoshiro256StarStar(seed: 1)
         let values = (0..<2000).map { _ in Double(bitPattern: g.next() & 0x7FEF_FFFF_FFFF_FFFF | (g.next() & (1 << 63))) }
-            + [0.1, 1e-300, 5e-324, 1.7976931348623157e308, -0.0]
+            + [0.1, 1e-300, Double.leastNonzeroMagnitude, 1.7976931348623157e308, -0.0]
         let text = JSONNumbers.array(values)
         let parsed = doubles(try JSONValue.parse(text))
         #expect(parsed.map(\.bitPattern) == values.map(\.bitPattern))
