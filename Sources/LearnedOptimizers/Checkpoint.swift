@@ -136,13 +136,25 @@ public struct Checkpoint: Sendable, Equatable {
                   let shape = t["shape"] as? [Int], let offsets = t["data_offsets"] as? [Int], offsets.count == 2
             else { throw .malformedHeader("tensor \(name) needs dtype, shape and data_offsets") }
             guard dtype == "F32" else { throw .unsupported("tensor \(name) has dtype \(dtype); only F32 is supported") }
-            guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[0] <= offsets[1] else {
-                throw .malformedHeader("tensor \(name) has a negative shape or inverted offsets")
+            guard shape.allSatisfy({ $0 > 0 }), offsets[0] >= 0, offsets[0] <= offsets[1] else {
+                throw .malformedHeader("tensor \(name) has an empty or negative dimension \(shape) or inverted offsets")
             }
             guard offsets[1] <= bufferSize else {
                 throw .truncated("tensor \(name) ends at byte \(offsets[1]) of a \(bufferSize)-byte buffer")
             }
-            guard offsets[1] - offsets[0] == 4 * shape.reduce(1, *) else {
+            // The byte size of the shape, overflow-checked: a crafted shape must not wrap around to a small product.
+            var byteCount = 4
+            for extent in shape {
+                let (product, overflow) = byteCount.multipliedReportingOverflow(by: extent)
+                guard !overflow, product <= bufferSize else {
+                    throw .malformedHeader("tensor \(name): shape \(shape) needs more bytes than the \(bufferSize)-byte buffer")
+                }
+                byteCount = product
+            }
+            guard name != "", !entries.contains(where: { $0.name == name }) else {
+                throw .malformedHeader("tensor name '\(name)' is empty or repeated")
+            }
+            guard offsets[1] - offsets[0] == byteCount else {
                 throw .malformedHeader("tensor \(name): \(offsets[1] - offsets[0]) bytes do not hold shape \(shape) of F32")
             }
             entries.append((name, shape, offsets[0], offsets[1]))
@@ -177,6 +189,7 @@ public struct Checkpoint: Sendable, Equatable {
         guard let config = try? JSONDecoder().decode(M.Configuration.self, from: Data(configuration.utf8)) else {
             throw .mismatch("configuration does not decode as \(M.kind)'s")
         }
+        try M.validate(config)
         guard config == model.configuration else { throw .mismatch("configuration differs from the model's") }
         var reordered = [Float](repeating: 0, count: model.layout.count)
         for t in model.layout.tensors {
@@ -200,6 +213,7 @@ public struct Checkpoint: Sendable, Equatable {
         guard let config = try? JSONDecoder().decode(M.Configuration.self, from: Data(configuration.utf8)) else {
             throw .mismatch("configuration does not decode as \(M.kind)'s")
         }
+        try M.validate(config)
         return M(configuration: config)
     }
 }

@@ -18,8 +18,11 @@ public protocol LearnedOptimizer: Sendable {
     var configuration: Configuration { get }
     /// Names, shapes and offsets of θ.
     var layout: ParameterLayout { get }
-    /// Builds the architecture for a configuration.
+    /// Builds the architecture for a configuration (valid by ``validate(_:)``).
     init(configuration: Configuration)
+    /// Throws ``CheckpointError/unsupported(_:)`` naming the first field outside its documented range. A checkpoint's
+    /// configuration is untrusted input: it is validated before any model is built from it.
+    static func validate(_ configuration: Configuration) throws(CheckpointError)
     /// Initial θ drawn from `seed`.
     func initialParameters(seed: UInt64) -> [Float]
     /// The optimizer with meta-parameters θ for runs of `horizon` steps (recorded, not used as a feature).

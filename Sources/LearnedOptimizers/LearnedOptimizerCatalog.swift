@@ -39,6 +39,27 @@ public enum LearnedOptimizerCatalog {
         }
     }
 
+    /// Throws ``CheckpointError/mismatch(_:)`` naming both when `checkpoint` does not hold the learned optimizer
+    /// called `name` (its kind, and for Optimus its variant: `optimus-no-state` needs a no-state checkpoint).
+    public static func checkMatches(name: String, checkpoint: Checkpoint) throws(CheckpointError) {
+        let expectedKind = name == "adafactor-mlp" ? AdafactorMLP.kind : Optimus.kind
+        guard names.contains(name) else {
+            throw .mismatch("'\(name)' is not a learned optimizer; valid: \(names.joined(separator: ", "))")
+        }
+        guard checkpoint.kind == expectedKind else {
+            throw .mismatch("the optimizer is \(name) but the checkpoint holds \(checkpoint.kind)")
+        }
+        if expectedKind == Optimus.kind {
+            let model = try checkpoint.model(Optimus.self)
+            let variant = model.configuration.variant
+            let expected: Optimus.Variant = name == "optimus" ? .full : (name == "optimus-no-state" ? .noState : .noStructure)
+            guard variant == expected else {
+                throw .mismatch("the optimizer is \(name) (variant \(expected.rawValue)) but the checkpoint holds "
+                    + "Optimus variant \(variant.rawValue)")
+            }
+        }
+    }
+
     /// The optimizer stored in a checkpoint (any kind), validated against its own configuration.
     public static func optimizer(from checkpoint: Checkpoint, horizon: Int? = nil) throws(CheckpointError)
         -> any Optimizer

@@ -7,7 +7,14 @@ import OptimusKit
 func readCheckpoint(_ path: String, field: String = "checkpoint") throws -> (checkpoint: Checkpoint, data: Data) {
     let data = try readInputFile(path, field: field)
     do { return (try Checkpoint.parse(data), data) } catch {
-        throw failure("\(field): '\(path)': \(error.description)", code: ExitStatus.dataError)
+        throw failure("\(field): '\(path)': \(error.reason)", code: ExitStatus.dataError)
+    }
+}
+
+extension CheckpointError {
+    /// The description without its leading "checkpoint: " (the CLI names the field itself).
+    var reason: String {
+        description.hasPrefix("checkpoint: ") ? String(description.dropFirst("checkpoint: ".count)) : description
     }
 }
 
@@ -52,8 +59,11 @@ func loadLearned(name: String, checkpoint: String?, preset: String?, seed: UInt6
         stored = c
     }
     let optimizer: any Optimizer
-    do { optimizer = try LearnedOptimizerCatalog.optimizer(from: stored) } catch {
-        throw failure("checkpoint: \(error.description)", code: ExitStatus.dataError)
+    do {
+        try LearnedOptimizerCatalog.checkMatches(name: name, checkpoint: stored)
+        optimizer = try LearnedOptimizerCatalog.optimizer(from: stored)
+    } catch {
+        throw failure("checkpoint: \(path.map { "'\($0)': " } ?? "")\(error.reason)", code: ExitStatus.dataError)
     }
     return LoadedLearnedOptimizer(optimizer: optimizer, checkpoint: stored, path: path.map(displayPath), sha256: sha)
 }
