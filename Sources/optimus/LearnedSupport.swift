@@ -135,7 +135,7 @@ struct CheckpointCommand: ParsableCommand {
         }
 
         func run() throws {
-            let c = try readCheckpoint(path, field: "path").checkpoint
+            let c = try readCheckpoint(path).checkpoint
             do { _ = try LearnedOptimizerCatalog.optimizer(from: c) } catch {
                 throw failure(error.description, code: ExitStatus.dataError)
             }
