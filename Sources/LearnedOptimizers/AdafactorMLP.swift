@@ -47,14 +47,12 @@ public struct AdafactorMLP: LearnedOptimizer {
 
     /// Valid ranges: `hiddenSize` 1…4096, `hiddenLayers` 1…32, `expMult` and `stepMult` finite in (0, 1000].
     public static func validate(_ c: Configuration) throws(CheckpointError) {
-        func check(_ ok: Bool, _ field: String, _ value: String, _ valid: String) throws(CheckpointError) {
-            guard ok else { throw .unsupported("configuration.\(field) is \(value); valid: \(valid)") }
-        }
-        try check((1...4096).contains(c.hiddenSize), "hiddenSize", "\(c.hiddenSize)", "1…4096")
-        try check((1...32).contains(c.hiddenLayers), "hiddenLayers", "\(c.hiddenLayers)", "1…32")
-        try check(c.expMult.isFinite && c.expMult > 0 && c.expMult <= 1000, "expMult", "\(c.expMult)", "finite, in (0, 1000]")
-        try check(c.stepMult.isFinite && c.stepMult > 0 && c.stepMult <= 1000, "stepMult", "\(c.stepMult)",
-                  "finite, in (0, 1000]")
+        try requireConfiguration((1...4096).contains(c.hiddenSize), "hiddenSize", c.hiddenSize, valid: "1…4096")
+        try requireConfiguration((1...32).contains(c.hiddenLayers), "hiddenLayers", c.hiddenLayers, valid: "1…32")
+        try requireConfiguration(c.expMult.isFinite && c.expMult > 0 && c.expMult <= 1000, "expMult", c.expMult,
+                                 valid: "finite, in (0, 1000]")
+        try requireConfiguration(c.stepMult.isFinite && c.stepMult > 0 && c.stepMult <= 1000, "stepMult", c.stepMult,
+                                 valid: "finite, in (0, 1000]")
     }
 
     public init(configuration: Configuration) {

@@ -185,11 +185,7 @@ public struct Checkpoint: Sendable, Equatable {
     /// θ for `model`, after checking kind, configuration, tensor names and shapes; throws a ``CheckpointError``
     /// naming the first difference.
     public func parameters<M: LearnedOptimizer>(for model: M) throws(CheckpointError) -> [Float] {
-        guard kind == M.kind else { throw .mismatch("kind is \(kind), expected \(M.kind)") }
-        guard let config = try? JSONDecoder().decode(M.Configuration.self, from: Data(configuration.utf8)) else {
-            throw .mismatch("configuration does not decode as \(M.kind)'s")
-        }
-        try M.validate(config)
+        let config = try configuration(of: M.self)
         guard config == model.configuration else { throw .mismatch("configuration differs from the model's") }
         var reordered = [Float](repeating: 0, count: model.layout.count)
         for t in model.layout.tensors {
@@ -209,12 +205,18 @@ public struct Checkpoint: Sendable, Equatable {
 
     /// The model stored in this checkpoint, decoded from its configuration.
     public func model<M: LearnedOptimizer>(_ type: M.Type) throws(CheckpointError) -> M {
+        M(configuration: try configuration(of: M.self))
+    }
+
+    /// The stored configuration of a model of type `M`, decoded and validated (``LearnedOptimizer/validate(_:)``);
+    /// throws if the checkpoint holds another kind.
+    public func configuration<M: LearnedOptimizer>(of type: M.Type) throws(CheckpointError) -> M.Configuration {
         guard kind == M.kind else { throw .mismatch("kind is \(kind), expected \(M.kind)") }
         guard let config = try? JSONDecoder().decode(M.Configuration.self, from: Data(configuration.utf8)) else {
             throw .mismatch("configuration does not decode as \(M.kind)'s")
         }
         try M.validate(config)
-        return M(configuration: config)
+        return config
     }
 }
 

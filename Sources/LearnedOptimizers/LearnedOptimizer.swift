@@ -29,6 +29,14 @@ public protocol LearnedOptimizer: Sendable {
     func optimizer(theta: [Float], horizon: Int?) -> Stepper
 }
 
+/// Throws ``CheckpointError/unsupported(_:)`` "configuration.FIELD is VALUE; valid: VALID" unless `ok`: the one check
+/// behind every model's ``LearnedOptimizer/validate(_:)``.
+func requireConfiguration(_ ok: Bool, _ field: String, _ value: some CustomStringConvertible, valid: String)
+    throws(CheckpointError)
+{
+    guard ok else { throw .unsupported("configuration.\(field) is \(value); valid: \(valid)") }
+}
+
 extension LearnedOptimizer {
     /// Number of meta-parameters.
     public var parameterCount: Int { layout.count }

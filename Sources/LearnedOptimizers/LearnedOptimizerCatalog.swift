@@ -31,7 +31,7 @@ public enum LearnedOptimizerCatalog {
             case "small": config = .small
             default: return nil
             }
-            config.variant = name == "optimus" ? .full : (name == "optimus-no-state" ? .noState : .noStructure)
+            config.variant = optimusVariant(named: name) ?? .full
             let model = Optimus(configuration: config)
             return Checkpoint(model: model, parameters: model.initialParameters(seed: seed), provenance: provenance)
         default:
@@ -42,21 +42,30 @@ public enum LearnedOptimizerCatalog {
     /// Throws ``CheckpointError/mismatch(_:)`` naming both when `checkpoint` does not hold the learned optimizer
     /// called `name` (its kind, and for Optimus its variant: `optimus-no-state` needs a no-state checkpoint).
     public static func checkMatches(name: String, checkpoint: Checkpoint) throws(CheckpointError) {
-        let expectedKind = name == "adafactor-mlp" ? AdafactorMLP.kind : Optimus.kind
         guard names.contains(name) else {
             throw .mismatch("'\(name)' is not a learned optimizer; valid: \(names.joined(separator: ", "))")
         }
+        let expectedKind = name == "adafactor-mlp" ? AdafactorMLP.kind : Optimus.kind
         guard checkpoint.kind == expectedKind else {
             throw .mismatch("the optimizer is \(name) but the checkpoint holds \(checkpoint.kind)")
         }
-        if expectedKind == Optimus.kind {
-            let model = try checkpoint.model(Optimus.self)
-            let variant = model.configuration.variant
-            let expected: Optimus.Variant = name == "optimus" ? .full : (name == "optimus-no-state" ? .noState : .noStructure)
+        if let expected = optimusVariant(named: name) {
+            let variant = try checkpoint.configuration(of: Optimus.self).variant
             guard variant == expected else {
                 throw .mismatch("the optimizer is \(name) (variant \(expected.rawValue)) but the checkpoint holds "
                     + "Optimus variant \(variant.rawValue)")
             }
+        }
+    }
+
+    /// The Optimus variant a command-line name stands for (`optimus`, `optimus-no-state`, `optimus-no-structure`);
+    /// nil for other names.
+    public static func optimusVariant(named name: String) -> Optimus.Variant? {
+        switch name {
+        case "optimus": .full
+        case "optimus-no-state": .noState
+        case "optimus-no-structure": .noStructure
+        default: nil
         }
     }
 

@@ -105,19 +105,20 @@ public struct Optimus: LearnedOptimizer {
     /// dividing `modelWidth`, `feedForwardWidth` 1…8192, `lambdaA`, `lambdaB` finite in [0, 100], `powerIterations`
     /// 0…1000.
     public static func validate(_ c: Configuration) throws(CheckpointError) {
-        func check(_ ok: Bool, _ field: String, _ value: String, _ valid: String) throws(CheckpointError) {
-            guard ok else { throw .unsupported("configuration.\(field) is \(value); valid: \(valid)") }
-        }
-        try check((1...2048).contains(c.mlpHiddenSize), "mlpHiddenSize", "\(c.mlpHiddenSize)", "1…2048")
-        try check((1...32).contains(c.mlpHiddenLayers), "mlpHiddenLayers", "\(c.mlpHiddenLayers)", "1…32")
-        try check((1...2048).contains(c.modelWidth), "modelWidth", "\(c.modelWidth)", "1…2048")
-        try check((1...32).contains(c.encoderLayers), "encoderLayers", "\(c.encoderLayers)", "1…32")
-        try check(c.heads >= 1 && c.heads <= c.modelWidth && c.modelWidth % c.heads == 0, "heads", "\(c.heads)",
-                  "a divisor of modelWidth (\(c.modelWidth))")
-        try check((1...8192).contains(c.feedForwardWidth), "feedForwardWidth", "\(c.feedForwardWidth)", "1…8192")
-        try check(c.lambdaA.isFinite && (0...100).contains(c.lambdaA), "lambdaA", "\(c.lambdaA)", "finite, in [0, 100]")
-        try check(c.lambdaB.isFinite && (0...100).contains(c.lambdaB), "lambdaB", "\(c.lambdaB)", "finite, in [0, 100]")
-        try check((0...1000).contains(c.powerIterations), "powerIterations", "\(c.powerIterations)", "0…1000")
+        try requireConfiguration((1...2048).contains(c.mlpHiddenSize), "mlpHiddenSize", c.mlpHiddenSize, valid: "1…2048")
+        try requireConfiguration((1...32).contains(c.mlpHiddenLayers), "mlpHiddenLayers", c.mlpHiddenLayers, valid: "1…32")
+        try requireConfiguration((1...2048).contains(c.modelWidth), "modelWidth", c.modelWidth, valid: "1…2048")
+        try requireConfiguration((1...32).contains(c.encoderLayers), "encoderLayers", c.encoderLayers, valid: "1…32")
+        try requireConfiguration(c.heads >= 1 && c.heads <= c.modelWidth && c.modelWidth % c.heads == 0, "heads", c.heads,
+                                 valid: "a divisor of modelWidth (\(c.modelWidth))")
+        try requireConfiguration((1...8192).contains(c.feedForwardWidth), "feedForwardWidth", c.feedForwardWidth,
+                                 valid: "1…8192")
+        try requireConfiguration(c.lambdaA.isFinite && (0...100).contains(c.lambdaA), "lambdaA", c.lambdaA,
+                                 valid: "finite, in [0, 100]")
+        try requireConfiguration(c.lambdaB.isFinite && (0...100).contains(c.lambdaB), "lambdaB", c.lambdaB,
+                                 valid: "finite, in [0, 100]")
+        try requireConfiguration((0...1000).contains(c.powerIterations), "powerIterations", c.powerIterations,
+                                 valid: "0…1000")
     }
 
     public init(configuration c: Configuration) {

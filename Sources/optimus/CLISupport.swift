@@ -36,16 +36,16 @@ func readInputFile(_ path: String, field: String) throws -> Data {
     if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
         throw failure("\(field): '\(path)' is a folder, not a file", code: ExitStatus.noInput)
     }
+    // open(2) rather than FileManager: its errno is the reason the user needs (no such file, permission denied).
     let descriptor = open(path, O_RDONLY)
     guard descriptor >= 0 else {
         let reason = String(cString: strerror(errno))
         throw failure("\(field): cannot read '\(path)': \(reason)", code: ExitStatus.noInput)
     }
-    close(descriptor)
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw failure("\(field): cannot read '\(path)'", code: ExitStatus.noInput)
+    let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+    do { return try handle.readToEnd() ?? Data() } catch {
+        throw failure("\(field): cannot read '\(path)': \(error.localizedDescription)", code: ExitStatus.noInput)
     }
-    return data
 }
 
 /// A path for records and messages: relative to the current folder when the file lies below it (so results made in

@@ -104,7 +104,7 @@ struct Demo: ParsableCommand {
         }
         let seconds = (ContinuousClock.now - begin).inSeconds
         let checkpoints = learned.mapValues {
-            "\($0.checkpointPath) (\($0.kind), \($0.parameterCount) meta-parameters, sha256 \($0.sha256.prefix(12))…)"
+            describeCheckpoint(path: $0.checkpointPath, kind: $0.kind, parameters: $0.parameterCount, sha256: $0.sha256)
         }
         if json {
             try printJSON(Output(checkpoints: checkpoints, comparison: comparison, seconds: seconds))

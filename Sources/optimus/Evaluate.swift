@@ -87,11 +87,12 @@ struct Evaluate: ParsableCommand {
 func learnedSolvers(for suite: EvaluationSuite, paths: [String: String]) throws -> [String: Evaluator.LearnedSolver] {
     var learned: [String: Evaluator.LearnedSolver] = [:]
     for name in Evaluator.solverNames(of: suite) where LearnedOptimizerCatalog.names.contains(name) {
-        guard paths[name] != nil || LearnedOptimizerCatalog.shippedCheckpoint(for: name) != nil else {
+        // A suite's learned solver needs a file: no fallback to an untrained initialization.
+        guard let path = paths[name] ?? LearnedOptimizerCatalog.shippedCheckpoint(for: name)?.path else {
             throw failure("checkpoint: no shipped checkpoint for '\(name)'; pass --checkpoint \(name)=FILE",
                           code: ExitStatus.usage)
         }
-        let loaded = try loadLearned(name: name, checkpoint: paths[name], preset: nil, seed: 0)
+        let loaded = try loadLearned(name: name, checkpoint: path, preset: nil, seed: 0)
         learned[name] = Evaluator.LearnedSolver(
             optimizer: loaded.optimizer, checkpointPath: loaded.path ?? "", sha256: loaded.sha256 ?? "",
             kind: loaded.checkpoint.kind, parameterCount: loaded.checkpoint.parameters.count)

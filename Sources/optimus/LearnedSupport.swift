@@ -28,10 +28,19 @@ struct LoadedLearnedOptimizer {
 
     /// "checkpoints/optimus-functions.safetensors (optimus, 20843 meta-parameters, sha256 f7d7da52…)".
     var description: String {
-        let what = "\(checkpoint.kind), \(checkpoint.parameters.count) meta-parameters"
-        guard let path else { return "untrained (\(what), \(checkpoint.provenance["preset"] ?? "?") preset)" }
-        return "\(path) (\(what), sha256 \(sha256.map { String($0.prefix(12)) } ?? "?")…)"
+        guard let path else {
+            return "untrained (\(checkpoint.kind), \(checkpoint.parameters.count) meta-parameters, "
+                + "\(checkpoint.provenance["preset"] ?? "?") preset)"
+        }
+        return describeCheckpoint(path: path, kind: checkpoint.kind, parameters: checkpoint.parameters.count,
+                                  sha256: sha256 ?? "?")
     }
+}
+
+/// "checkpoints/optimus-functions.safetensors (optimus, 20843 meta-parameters, sha256 f7d7da523545…)": how the CLI
+/// names a checkpoint file it loaded.
+func describeCheckpoint(path: String, kind: String, parameters: Int, sha256: String) -> String {
+    "\(path) (\(kind), \(parameters) meta-parameters, sha256 \(sha256.prefix(12))…)"
 }
 
 /// The learned optimizer called `name` with the file it came from; see ``loadLearnedOptimizer(name:checkpoint:preset:seed:)``.

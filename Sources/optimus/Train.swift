@@ -89,7 +89,7 @@ struct Validate: ParsableCommand {
     @Option(help: "Checkpoint (safetensors); repeat to compare several.")
     var checkpoint: [String]
 
-    @Option(help: "Number of tasks.")
+    @Option(parsing: .unconditional, help: "Number of tasks.")
     var tasks = 32
 
     @Option(parsing: .unconditional, help: "Seed of the tasks.", transform: parseSeed)
