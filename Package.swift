@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "Objectives", dependencies: ["OptimusNumerics"]),
         .target(name: "Optimizers", dependencies: ["OptimusNumerics", "Objectives"]),
         .target(name: "NeuralNetworks", dependencies: ["OptimusNumerics"]),
-        .target(name: "LearnedOptimizers", dependencies: ["OptimusNumerics", "Optimizers", "NeuralNetworks"]),
+        .target(name: "LearnedOptimizers", dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "NeuralNetworks"]),
         .target(name: "OptimusServer", dependencies: ["Optimizers", "LearnedOptimizers"]),
         .target(name: "Plotting"),
         .target(

@@ -36,7 +36,11 @@ public enum AdafactorFeatures {
         public var adafactor: [Double]
 
         public init(offsets phi: some Collection<Float>) {
-            let p = phi.map(Double.init)
+            self.init(offsets: phi.map(Double.init))
+        }
+
+        /// The decays from offsets held in Double (the reference path of the meta-gradient checks).
+        public init(offsets p: [Double]) {
             precondition(p.count == 7, "Adafactor decays need 7 offsets, got \(p.count)")
             func decay(_ base: Double, _ offset: Double) -> Double { 1 - (1 - base) * exp(10 * offset) }
             momentum = (0..<3).map { decay(baseMomentumDecays[$0], p[$0]) }
@@ -66,6 +70,11 @@ public enum AdafactorFeatures {
     /// Updates the accumulators with gradient `g` and returns the [N × 39] feature matrix (Float, row-major) for
     /// parameters `p` (pre-update). Increments `state.iteration`.
     public static func update(_ s: inout State, parameters p: [Double], gradient g: [Double], decays: Decays) -> [Float] {
+        updateInDouble(&s, parameters: p, gradient: g, decays: decays).map { Float($0) }
+    }
+
+    /// ``update(_:parameters:gradient:decays:)`` before the features are rounded to Float.
+    static func updateInDouble(_ s: inout State, parameters p: [Double], gradient g: [Double], decays: Decays) -> [Double] {
         let n = p.count
         let t = Double(s.iteration)
         var raw = [Double](repeating: 0, count: n * normalizedCount)
@@ -95,10 +104,10 @@ public enum AdafactorFeatures {
         var meanSquare = [Double](repeating: 0, count: normalizedCount)
         for i in 0..<n { for c in 0..<normalizedCount { meanSquare[c] += raw[i * normalizedCount + c] * raw[i * normalizedCount + c] } }
         let scale = meanSquare.map { 1 / (1e-5 + $0 / Double(n)).squareRoot() }
-        let time = timescales.map { Float(tanh(t / $0 - 1)) }
-        var features = [Float](repeating: 0, count: n * count)
+        let time = timescales.map { tanh(t / $0 - 1) }
+        var features = [Double](repeating: 0, count: n * count)
         for i in 0..<n {
-            for c in 0..<normalizedCount { features[i * count + c] = Float(raw[i * normalizedCount + c] * scale[c]) }
+            for c in 0..<normalizedCount { features[i * count + c] = raw[i * normalizedCount + c] * scale[c] }
             for j in 0..<timeCount { features[i * count + normalizedCount + j] = time[j] }
         }
         s.iteration += 1

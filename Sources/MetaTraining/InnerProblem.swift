@@ -77,3 +77,22 @@ where Model.Stepper.State: Codable {
         return normalizer.loss(value: finite ? f : .nan, start: state.startValue, fStar: state.fStar)
     }
 }
+
+/// An inner problem whose truncated unroll has an exact gradient in θ (backpropagation through the steps).
+public protocol DifferentiableInnerProblem: InnerProblem {
+    /// Runs `steps` consecutive steps of the trajectory in `state` with meta-parameters θ, advancing `state` exactly as
+    /// `steps` calls of ``InnerProblem/step(_:state:)`` with `stepper(theta:)` would, and returns each step's loss and
+    /// the gradient in θ of their sum (the state at entry treated as a constant). `finite == false` when anything
+    /// became non-finite: the gradient must then be discarded (zeroed and counted).
+    func unrollWithGradient(theta: [Float], state: inout State, steps: Int) -> UnrollGradient
+}
+
+extension LearnedOptimizerProblem: DifferentiableInnerProblem where Model: DifferentiableLearnedOptimizer {
+    public func unrollWithGradient(theta: [Float], state: inout State, steps: Int) -> UnrollGradient {
+        let (objective, _, _) = tasks.build(state.task)
+        let normalizer = self.normalizer, start = state.startValue, fStar = state.fStar
+        return model.unrollGradient(theta: theta, state: &state.optimizer, objective: objective, steps: steps) { f in
+            normalizer.lossAndDerivative(value: f, start: start, fStar: fStar)
+        }
+    }
+}

@@ -89,6 +89,18 @@ public struct MetaLossNormalizer: Codable, Equatable, Sendable {
         let r = log10((max(f - fStar, 0) + eps) / (initial + eps))
         return min(max(r, lowerClip), upperClip)
     }
+
+    /// ``loss(value:start:fStar:)`` and its derivative in f: 1/((f − f* + ε)·ln 10) inside the clip range and
+    /// above f*, 0 where the loss is clipped, f < f* or f is not finite.
+    public func lossAndDerivative(value f: Double, start f0: Double, fStar: Double) -> (loss: Double, derivative: Double) {
+        guard f.isFinite else { return (upperClip, 0) }
+        let initial = max(f0 - fStar, 0)
+        let eps = 1e-12 * initial + 1e-300
+        let gap = f - fStar
+        let r = log10((max(gap, 0) + eps) / (initial + eps))
+        guard r > lowerClip, r < upperClip, gap > 0 else { return (min(max(r, lowerClip), upperClip), 0) }
+        return (r, 1 / ((gap + eps) * 2.302_585_092_994_046))
+    }
 }
 
 /// Invalid meta-training configuration or state.

@@ -19,9 +19,10 @@ public struct Dense: Sendable, Equatable {
 
     /// y[rows × outputs] = x[rows × inputs]·W + b. `x` may be a column slice of a wider matrix (leading dimension
     /// `ldx`); `y` likewise (`ldy`). FLOPs: 2·rows·inputs·outputs.
-    public func forward(
-        _ x: UnsafePointer<Float>, ldx: Int? = nil, rows: Int, parameters: UnsafePointer<Float>,
-        into y: UnsafeMutablePointer<Float>, ldy: Int? = nil
+    @inlinable
+    public func forward<T: NetworkScalar>(
+        _ x: UnsafePointer<T>, ldx: Int? = nil, rows: Int, parameters: UnsafePointer<T>,
+        into y: UnsafeMutablePointer<T>, ldy: Int? = nil
     ) {
         let ldyValue = ldy ?? outputs
         if let b = bias {
@@ -29,13 +30,14 @@ public struct Dense: Sendable, Equatable {
                 (y + r * ldyValue).update(from: parameters + b.offset, count: outputs)
             }
         }
-        Float._gemm(false, false, rows, outputs, inputs, 1, x, ldx ?? inputs, parameters + weight.offset, outputs,
-                    bias == nil ? 0 : 1, y, ldyValue)
+        T._gemm(false, false, rows, outputs, inputs, 1, x, ldx ?? inputs, parameters + weight.offset, outputs,
+                bias == nil ? 0 : 1, y, ldyValue)
     }
 
     /// The same as a new array.
-    public func forward(_ x: [Float], rows: Int, parameters: UnsafePointer<Float>) -> [Float] {
-        var y = [Float](repeating: 0, count: rows * outputs)
+    @inlinable
+    public func forward<T: NetworkScalar>(_ x: [T], rows: Int, parameters: UnsafePointer<T>) -> [T] {
+        var y = [T](repeating: 0, count: rows * outputs)
         x.withUnsafeBufferPointer { xb in
             y.withUnsafeMutableBufferPointer { yb in
                 forward(xb.baseAddress!, rows: rows, parameters: parameters, into: yb.baseAddress!)
@@ -52,7 +54,7 @@ public enum Activation: String, Codable, Sendable {
 
     /// Applies the activation in place to `count` values.
     @inlinable
-    public func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    public func apply<T: NetworkScalar>(_ x: UnsafeMutablePointer<T>, count: Int) {
         switch self {
         case .relu:
             for i in 0..<count { x[i] = max(x[i], 0) }
@@ -60,7 +62,23 @@ public enum Activation: String, Codable, Sendable {
             // tanh approximation (Hendrycks & Gimpel 2016).
             for i in 0..<count {
                 let v = x[i]
-                x[i] = 0.5 * v * (1 + Float.tanhApprox(0.797_884_56 * (v + 0.044_715 * v * v * v)))
+                x[i] = 0.5 * v * (1 + T.networkTanh(0.797_884_56 * (v + 0.044_715 * v * v * v)))
+            }
+        }
+    }
+
+    /// dx = dy·σ'(pre) in place on `dy`, for the pre-activations `pre` of the forward pass.
+    @inlinable
+    public func backward<T: NetworkScalar>(_ pre: UnsafePointer<T>, _ dy: UnsafeMutablePointer<T>, count: Int) {
+        switch self {
+        case .relu:
+            for i in 0..<count where !(pre[i] > 0) { dy[i] = 0 }
+        case .gelu:
+            let c: T = 0.797_884_56, a: T = 0.044_715
+            for i in 0..<count {
+                let v = pre[i]
+                let t = T.networkTanh(c * (v + a * v * v * v))
+                dy[i] *= 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + 3 * a * v * v)
             }
         }
     }
@@ -69,7 +87,7 @@ public enum Activation: String, Codable, Sendable {
 extension Float {
     /// tanh via exp, accurate to a few ulp away from 0 (enough for activations).
     @inlinable
-    static func tanhApprox(_ x: Float) -> Float {
+    public static func tanhApprox(_ x: Float) -> Float {
         let c = Swift.min(Swift.max(x, -9), 9)
         let e = Float.expApprox(2 * c)
         return (e - 1) / (e + 1)

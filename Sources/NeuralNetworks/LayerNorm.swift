@@ -14,17 +14,19 @@ public struct LayerNorm: Sendable, Equatable {
     }
 
     /// y[rows × width] = LayerNorm(x[rows × width]).
-    public func forward(
-        _ x: UnsafePointer<Float>, rows: Int, parameters: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>
+    @inlinable
+    public func forward<T: NetworkScalar>(
+        _ x: UnsafePointer<T>, rows: Int, parameters: UnsafePointer<T>, into y: UnsafeMutablePointer<T>
     ) {
         let g = parameters + gain.offset, b = parameters + bias.offset
-        let w = Float(width)
+        let w = T(width)
+        let epsilon = T(self.epsilon)
         for r in 0..<rows {
             let row = x + r * width, out = y + r * width
-            var mean: Float = 0
+            var mean: T = 0
             for j in 0..<width { mean += row[j] }
             mean /= w
-            var variance: Float = 0
+            var variance: T = 0
             for j in 0..<width {
                 let c = row[j] - mean
                 variance += c * c

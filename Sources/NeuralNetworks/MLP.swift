@@ -18,10 +18,11 @@ public struct MLP: Sendable, Equatable {
     public var outputs: Int { layers[layers.count - 1].outputs }
 
     /// y[rows × outputs] for x[rows × inputs]. FLOPs: 2·rows·Σ inᵢ·outᵢ.
-    public func forward(_ x: [Float], rows: Int, parameters: UnsafePointer<Float>) -> [Float] {
+    @inlinable
+    public func forward<T: NetworkScalar>(_ x: [T], rows: Int, parameters: UnsafePointer<T>) -> [T] {
         var current = x
         for (l, layer) in layers.enumerated() {
-            var next = [Float](repeating: 0, count: rows * layer.outputs)
+            var next = [T](repeating: 0, count: rows * layer.outputs)
             current.withUnsafeBufferPointer { c in
                 next.withUnsafeMutableBufferPointer { n in
                     layer.forward(c.baseAddress!, rows: rows, parameters: parameters, into: n.baseAddress!)

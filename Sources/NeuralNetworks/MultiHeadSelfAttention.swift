@@ -21,27 +21,28 @@ public struct MultiHeadSelfAttention: Sendable, Equatable {
     }
 
     /// y[rows × width] = attention(x[rows × width]). Scratch: 3·rows·width + rows² + rows·width floats.
-    public func forward(
-        _ x: UnsafePointer<Float>, rows n: Int, parameters: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>
+    @inlinable
+    public func forward<T: NetworkScalar>(
+        _ x: UnsafePointer<T>, rows n: Int, parameters: UnsafePointer<T>, into y: UnsafeMutablePointer<T>
     ) {
         let d = width, dh = width / heads
-        let projected = UnsafeMutablePointer<Float>.allocate(capacity: n * 3 * d)
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
-        let attended = UnsafeMutablePointer<Float>.allocate(capacity: n * d)
+        let projected = UnsafeMutablePointer<T>.allocate(capacity: n * 3 * d)
+        let scores = UnsafeMutablePointer<T>.allocate(capacity: n * n)
+        let attended = UnsafeMutablePointer<T>.allocate(capacity: n * d)
         defer {
             projected.deallocate()
             scores.deallocate()
             attended.deallocate()
         }
         qkv.forward(x, rows: n, parameters: parameters, into: projected)
-        let scale = 1 / Float(dh).squareRoot()
+        let scale = 1 / T(dh).squareRoot()
         for h in 0..<heads {
             let q = projected + h * dh, k = projected + d + h * dh, v = projected + 2 * d + h * dh
             // S = Q_h·K_hᵀ·scale  [n × n]
-            Float._gemm(false, true, n, n, dh, scale, q, 3 * d, k, 3 * d, 0, scores, n)
+            T._gemm(false, true, n, n, dh, scale, q, 3 * d, k, 3 * d, 0, scores, n)
             softmaxRows(scores, rows: n, columns: n)
             // O_h = P·V_h  [n × dh], written into columns h·dh… of `attended`.
-            Float._gemm(false, false, n, dh, n, 1, scores, n, v, 3 * d, 0, attended + h * dh, d)
+            T._gemm(false, false, n, dh, n, 1, scores, n, v, 3 * d, 0, attended + h * dh, d)
         }
         output.forward(attended, rows: n, parameters: parameters, into: y)
     }
@@ -54,11 +55,11 @@ public struct MultiHeadSelfAttention: Sendable, Equatable {
 /// maximum and the sum use eight independent accumulators (a single running sum does not vectorize, because
 /// floating-point addition is not reassociated).
 @inlinable
-public func softmaxRows(_ m: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+public func softmaxRows<T: NetworkScalar>(_ m: UnsafeMutablePointer<T>, rows: Int, columns: Int) {
     let blocks = columns / 8
     for r in 0..<rows {
         let row = m + r * columns
-        var m0 = -Float.infinity, m1 = m0, m2 = m0, m3 = m0, m4 = m0, m5 = m0, m6 = m0, m7 = m0
+        var m0 = -T.infinity, m1 = m0, m2 = m0, m3 = m0, m4 = m0, m5 = m0, m6 = m0, m7 = m0
         for k in 0..<blocks {
             let b = row + 8 * k
             m0 = max(m0, b[0]); m1 = max(m1, b[1]); m2 = max(m2, b[2]); m3 = max(m3, b[3])
@@ -66,9 +67,9 @@ public func softmaxRows(_ m: UnsafeMutablePointer<Float>, rows: Int, columns: In
         }
         var mx = max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
         for j in (8 * blocks)..<columns { mx = max(mx, row[j]) }
-        for j in 0..<columns { row[j] = Float.expApprox(row[j] - mx) }
-        var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
-        var s4: Float = 0, s5: Float = 0, s6: Float = 0, s7: Float = 0
+        for j in 0..<columns { row[j] = T.networkExp(row[j] - mx) }
+        var s0: T = 0, s1: T = 0, s2: T = 0, s3: T = 0
+        var s4: T = 0, s5: T = 0, s6: T = 0, s7: T = 0
         for k in 0..<blocks {
             let b = row + 8 * k
             s0 += b[0]; s1 += b[1]; s2 += b[2]; s3 += b[3]

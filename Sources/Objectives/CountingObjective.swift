@@ -4,6 +4,10 @@ import Synchronization
 ///
 /// Counting is exact under concurrent use: the counters sit behind a `Mutex`. The `minimize` driver counts on its own;
 /// use this wrapper to count evaluations made anywhere else (a user's loop, a grid search, a server).
+///
+/// ``hessianVectorProduct(at:direction:)`` is forwarded to the base (so its analytic product, if any, is used) and is
+/// **not** counted: the counters count calls of ``value(at:)`` and ``valueAndGradient(at:gradient:)`` only. Where the
+/// base falls back to finite differences, its two gradient evaluations per product are not counted either.
 public final class CountingObjective<Base: Objective>: Objective {
     /// The wrapped objective.
     public let base: Base
@@ -31,5 +35,10 @@ public final class CountingObjective<Base: Objective>: Objective {
     public func valueAndGradient(at x: [Double], gradient: inout [Double]) -> Double {
         counts.withLock { $0.gradients += 1 }
         return base.valueAndGradient(at: x, gradient: &gradient)
+    }
+
+    /// The base's ∇²f(x)·v; not counted (see the type's documentation).
+    public func hessianVectorProduct(at x: [Double], direction v: [Double]) -> [Double] {
+        base.hessianVectorProduct(at: x, direction: v)
     }
 }

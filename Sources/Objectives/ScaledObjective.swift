@@ -34,4 +34,13 @@ public struct ScaledObjective<Base: Objective>: Objective {
         for i in gradient.indices { gradient[i] *= scales[i] }
         return f
     }
+
+    /// ∇²g(y)·v = s ⊙ ∇²f(s ⊙ y)·(s ⊙ v) (chain rule, ∇²g = diag(s)·∇²f·diag(s)), through the base's
+    /// ``Objective/hessianVectorProduct(at:direction:)`` (analytic where the base has one).
+    public func hessianVectorProduct(at y: [Double], direction v: [Double]) -> [Double] {
+        precondition(v.count == dimension, "ScaledObjective: v has \(v.count) values, expected \(dimension)")
+        var product = base.hessianVectorProduct(at: unscale(y), direction: unscale(v))
+        for i in product.indices { product[i] *= scales[i] }
+        return product
+    }
 }

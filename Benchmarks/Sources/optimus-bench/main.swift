@@ -4,6 +4,7 @@
 // Usage: optimus-bench [--dimensions 250,1000] [--iterations 100] [--repeats 3] [--seed 1] [--scipy FILE]
 //        optimus-bench learned [--dimensions 10,100,250,500,1000,2000] [--seconds 1]
 //        optimus-bench physics [--window 1] [--repeats 3]
+//        optimus-bench meta-gradient [--dimensions 10,50,100] [--seconds 1]
 //
 // With --scipy FILE (the JSON written by scripts/scipy_bfgs_benchmark.py in the same run), the same problems are
 // timed from the same starting points and the table shows scipy's time per iteration divided by ours.
@@ -29,6 +30,12 @@ func argument(_ name: String) -> String? {
 
 if CommandLine.arguments.dropFirst().first == "physics" {
     benchmarkPhysics(windowSeconds: Double(argument("--window") ?? "1") ?? 1, repeats: Int(argument("--repeats") ?? "3") ?? 3)
+    exit(0)
+}
+
+if CommandLine.arguments.dropFirst().first == "meta-gradient" {
+    let dims = (argument("--dimensions") ?? "10,50,100").split(separator: ",").compactMap { Int($0) }
+    benchmarkMetaGradient(dimensions: dims, minimumSeconds: Double(argument("--seconds") ?? "1") ?? 1)
     exit(0)
 }
 

@@ -1,0 +1,52 @@
+import Foundation
+import OptimusKit
+
+/// Cost of one inner step of meta-training: the plain step (what PES runs, twice per step for its antithetic pair)
+/// against the differentiated step (forward with records, backward, one Hessian–vector product), per model and
+/// dimension, single-threaded BLAS, measured alternately in one run.
+func benchmarkMetaGradient(dimensions: [Int], minimumSeconds: Double) {
+    BLAS.setThreadCount(1)
+    print("| model | N | plain step ms | differentiated step ms | ratio |")
+    print("|---|---:|---:|---:|---:|")
+    let loss: StepLoss = { f in (log10(max(f, 1e-300)), 1 / (max(f, 1e-300) * log(10.0))) }
+    for (name, configuration) in [("optimus (small)", Optimus.Configuration.small), ("optimus (paper)", .paper)] {
+        let model = Optimus(configuration: configuration)
+        let theta = model.initialParameters(seed: 1)
+        let optimizer = model.optimizer(theta: theta)
+        for n in dimensions {
+            guard let objective = try? BenchmarkObjective(.rosenbrock, dimension: n) else { continue }
+            var g = Xoshiro256StarStar(seed: UInt64(n))
+            let x0 = g.uniform(-1, 1, count: n)
+            func plain() -> Double {
+                var s = optimizer.makeState(start: x0)
+                let clock = ContinuousClock(), start = clock.now
+                var steps = 0
+                repeat {
+                    for _ in 0..<10 {
+                        let (f, gr) = objective.valueAndGradient(at: s.point)
+                        _ = optimizer.update(&s, value: f, gradient: gr)
+                    }
+                    steps += 10
+                } while (clock.now - start).inSeconds < minimumSeconds
+                return (clock.now - start).inSeconds / Double(steps)
+            }
+            func differentiated() -> Double {
+                var s = optimizer.makeState(start: x0)
+                let clock = ContinuousClock(), start = clock.now
+                var steps = 0
+                repeat {
+                    _ = model.unrollGradient(theta: theta, state: &s, objective: objective, steps: 10, loss: loss)
+                    steps += 10
+                } while (clock.now - start).inSeconds < minimumSeconds
+                return (clock.now - start).inSeconds / Double(steps)
+            }
+            var a = Double.infinity, b = Double.infinity
+            for _ in 0..<2 {
+                a = min(a, plain())
+                b = min(b, differentiated())
+            }
+            print("| \(name) | \(n) | \(String(format: "%.3f", a * 1000)) | \(String(format: "%.3f", b * 1000)) "
+                  + "| \(String(format: "%.2f", b / a)) |")
+        }
+    }
+}
