@@ -76,7 +76,8 @@ let package = Package(
         .testTarget(name: "OptimusServerTests", dependencies: ["OptimusServer", "Optimizers", "Objectives"]),
         .testTarget(
             name: "MetaTrainingTests",
-            dependencies: ["MetaTraining", "LearnedOptimizers", "Objectives", "Optimizers", "OptimusNumerics", "HumanMotion"]
+            dependencies: ["MetaTraining", "LearnedOptimizers", "Objectives", "Optimizers", "OptimusNumerics", "HumanMotion"],
+            resources: [.copy("Resources")]
         ),
         .testTarget(
             name: "EvaluationTests",

@@ -13,11 +13,24 @@ public struct TrainingMetrics: Codable, Sendable, Equatable {
     public var innerSteps: Int
     public var seconds: Double
     public var cpuSeconds: Double
+    /// CPU seconds spent on meta-training alone: ``cpuSeconds`` without the validation runs (which cost the same
+    /// per run for every estimator but happen at different CPU spacings); nil in lines written before it existed.
+    public var trainingCPUSeconds: Double?
     public var nonFiniteGradient: Bool
     public var validationLoss: Double?
+    /// The estimator (``MetaGradientEstimatorKind``); nil in lines written before estimators were selectable (PES).
+    public var estimator: String?
+    /// Particles whose backward pass was non-finite (backprop, hybrid; omitted when 0).
+    public var nonFiniteParticles: Int?
+    /// The hybrid's pooled variances of its ES and reparameterization particle means and the weight w of the
+    /// latter (``HybridCombination``); nil for the other estimators (and the variances with one particle).
+    public var esVariance: Double?
+    public var reparameterizationVariance: Double?
+    public var reparameterizationWeight: Double?
 }
 
-/// `optimus train`: runs PES on a configuration, with checkpoints, resume, metrics, validation and a curve.
+/// `optimus train`: meta-trains on a configuration with its estimator (PES by default), with checkpoints, resume,
+/// metrics, validation and a curve.
 ///
 /// Files in the output folder:
 /// - `config.json`: the configuration (a resume must use the same one);
@@ -37,11 +50,16 @@ public enum MetaTrainingRun {
         public var validationLoss: Double?
     }
 
+    /// - Parameter cpuBudget: stop (with a checkpoint) after the first outer step at which the run's training CPU
+    ///   seconds (``TrainingMetrics/trainingCPUSeconds``, all sittings together) reach this many; nil: run to
+    ///   `outerSteps`. Comparing estimators at equal compute uses it.
     public static func run(
         configuration: TrainingConfiguration, output: URL, resume: Bool,
-        communicator: any ParticleCommunicator = SingleProcess(), progress: (Progress) -> Void = { _ in }
+        communicator: any ParticleCommunicator = SingleProcess(), cpuBudget: Double? = nil,
+        progress: (Progress) -> Void = { _ in }
     ) throws {
         try configuration.validate()
+        let configuration = configuration.canonical
         // Particles run one per core; BLAS inside each must not spawn threads of its own (oversubscription makes
         // OpenBLAS threads spin and yield).
         BLAS.setThreadCount(1)
@@ -62,7 +80,8 @@ public enum MetaTrainingRun {
             }
             checkpoint = given
         }
-        try train(checkpoint, tasks: try taskFamily(configuration), configuration, output, resume, communicator, progress)
+        try train(checkpoint, tasks: try taskFamily(configuration), configuration, output, resume, communicator, cpuBudget,
+                  progress)
     }
 
     /// The task family a configuration trains on (``TrainingConfiguration/taskFamily``).
@@ -75,24 +94,54 @@ public enum MetaTrainingRun {
 
     static func train<Tasks: TrainingTaskFamily>(
         _ checkpoint: Checkpoint, tasks: Tasks, _ configuration: TrainingConfiguration, _ output: URL, _ resume: Bool,
-        _ communicator: any ParticleCommunicator, _ progress: (Progress) -> Void
+        _ communicator: any ParticleCommunicator, _ cpuBudget: Double?, _ progress: (Progress) -> Void
     ) throws {
-        switch checkpoint.kind {
-        case AdafactorMLP.kind:
-            let model = try checkpoint.model(AdafactorMLP.self)
-            try train(model, theta0: try checkpoint.parameters(for: model), tasks: tasks, configuration, output, resume,
-                      communicator, progress)
-        default:
-            let model = try checkpoint.model(Optimus.self)
-            try train(model, theta0: try checkpoint.parameters(for: model), tasks: tasks, configuration, output, resume,
-                      communicator, progress)
+        try withoutActuallyEscaping(progress) { progress in
+            try LearnedOptimizerRegistry.visit(checkpoint, with: TrainingVisitor(
+                tasks: tasks, configuration: configuration, output: output, resume: resume, communicator: communicator,
+                cpuBudget: cpuBudget, progress: progress))
         }
     }
 
-    static func train<M: LearnedOptimizer, Tasks: TrainingTaskFamily>(
-        _ model: M, theta0: [Float], tasks: Tasks, _ config: TrainingConfiguration, _ output: URL, _ resume: Bool,
-        _ communicator: any ParticleCommunicator, _ progress: (Progress) -> Void
-    ) throws where M.Stepper.State: Codable {
+    /// A training run of the checkpoint's model, with the configuration's estimator.
+    struct TrainingVisitor<Tasks: TrainingTaskFamily>: LearnedOptimizerVisitor {
+        let tasks: Tasks
+        let configuration: TrainingConfiguration
+        let output: URL
+        let resume: Bool
+        let communicator: any ParticleCommunicator
+        let cpuBudget: Double?
+        let progress: (Progress) -> Void
+
+        func visit<M: DifferentiableLearnedOptimizer>(_ model: M, theta: [Float]) throws where M.Stepper.State: Codable {
+            let problem = LearnedOptimizerProblem(model: model, tasks: tasks, normalizer: configuration.normalizer)
+            let c = configuration.pes
+            switch configuration.resolvedEstimator {
+            case .pes: try run(PESEstimator(problem: problem, configuration: c), model, theta)
+            case .truncatedES: try run(TruncatedESEstimator(problem: problem, configuration: c), model, theta)
+            case .backprop: try run(BackpropEstimator(problem: problem, configuration: c), model, theta)
+            case .hybrid: try run(HybridEstimator(problem: problem, configuration: c), model, theta)
+            }
+        }
+
+        func run<E: MetaGradientEstimator, M: LearnedOptimizer>(_ estimator: E, _ model: M, _ theta: [Float]) throws {
+            try MetaTrainingRun.train(MetaTrainer(estimator: estimator, communicator: communicator), model: model,
+                                      theta0: theta, tasks: tasks, configuration, output, resume, cpuBudget, progress)
+        }
+    }
+
+    /// The training loop: one outer step after another, with checkpoints, resume, metrics and validation.
+    static func train<E: MetaGradientEstimator, M: LearnedOptimizer, Tasks: TrainingTaskFamily>(
+        _ trainer: MetaTrainer<E>, model: M, theta0: [Float], tasks: Tasks, _ config: TrainingConfiguration,
+        _ output: URL, _ resume: Bool, _ cpuBudget: Double? = nil, _ progress: (Progress) -> Void
+    ) throws {
+        let communicator = trainer.communicator
+        if cpuBudget != nil && communicator.size > 1 {
+            // Each process measures its own CPU time: they would stop at different steps.
+            throw MetaTrainingError.invalid("cpuBudget", "is for single-process runs; under MPI set outerSteps")
+        }
+        let estimatorName = config.resolvedEstimator.rawValue
+        let source = "optimus train (\(config.resolvedEstimator.displayName))"
         let fm = FileManager.default
         let writer = communicator.rank == 0  // only rank 0 writes files and reports
         if writer { try fm.createDirectory(at: output, withIntermediateDirectories: true) }
@@ -101,9 +150,7 @@ public enum MetaTrainingRun {
         let metricsURL = output.appendingPathComponent("metrics.jsonl")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        let problem = LearnedOptimizerProblem(model: model, tasks: tasks, normalizer: config.normalizer)
-        let trainer = PESTrainer(problem: problem, configuration: config.pes, communicator: communicator)
-        var state: PESTrainer<LearnedOptimizerProblem<M, Tasks>>.State
+        var state: MetaTrainer<E>.State
         var history: [TrainingMetrics] = []
         if resume && fm.fileExists(atPath: stateURL.path) {
             // Only the length of the run may change on resume (to extend it): every other field shapes the
@@ -115,7 +162,7 @@ public enum MetaTrainingRun {
                 throw MetaTrainingError.state("config.json in \(output.path) differs from the given configuration; "
                     + "resume with the same configuration (only outerSteps may change), or use a new output folder")
             }
-            state = try readState(stateURL, as: PESTrainer<LearnedOptimizerProblem<M, Tasks>>.State.self)
+            state = try readState(stateURL, as: MetaTrainer<E>.State.self)
             if storedSteps != config.outerSteps && writer {
                 guard config.outerSteps >= state.outerStep else {
                     throw MetaTrainingError.invalid("outerSteps", "\(config.outerSteps) is below the \(state.outerStep) "
@@ -144,6 +191,8 @@ public enum MetaTrainingRun {
         let cpuAtStart = cpuSeconds()
         let previousSeconds = history.last?.seconds ?? 0
         let previousCPU = history.last?.cpuSeconds ?? 0
+        let previousTrainingCPU = history.last.map { $0.trainingCPUSeconds ?? $0.cpuSeconds } ?? 0
+        var validationCPU = 0.0
         let firstStep = state.outerStep
         var bestValidation = history.compactMap(\.validationLoss).min() ?? .infinity
         let metricsHandle = writer ? try appendHandle(metricsURL) : nil
@@ -152,20 +201,31 @@ public enum MetaTrainingRun {
             let report = trainer.step(&state)
             var validation: Double?
             if writer && config.validation.every > 0 && state.outerStep % config.validation.every == 0 {
+                let before = cpuSeconds()
                 validation = validationLoss(model, theta: state.theta, family: tasks, tasks: validationTasks,
                                             steps: config.validation.steps, normalizer: config.normalizer)
+                validationCPU += cpuSeconds() - before
             }
+            let cpuNow = cpuSeconds()
+            let trainingCPU = previousTrainingCPU + cpuNow - cpuAtStart - validationCPU
+            let budgetReached = cpuBudget.map { trainingCPU >= $0 } == true
             let elapsed = (ContinuousClock.now - startTime).inSeconds
             let m = TrainingMetrics(step: state.outerStep, loss: report.loss, gradientNorm: report.gradientNorm,
                                     innerSteps: report.innerSteps, seconds: previousSeconds + elapsed,
-                                    cpuSeconds: previousCPU + cpuSeconds() - cpuAtStart,
-                                    nonFiniteGradient: report.nonFinite, validationLoss: validation)
+                                    cpuSeconds: previousCPU + cpuNow - cpuAtStart, trainingCPUSeconds: trainingCPU,
+                                    nonFiniteGradient: report.nonFinite, validationLoss: validation,
+                                    estimator: estimatorName,
+                                    nonFiniteParticles: report.nonFiniteParticles > 0 ? report.nonFiniteParticles : nil,
+                                    esVariance: report.hybrid?.esVariance.flatMap(finite),
+                                    reparameterizationVariance: report.hybrid?.reparameterizationVariance.flatMap(finite),
+                                    reparameterizationWeight: report.hybrid.flatMap { finite($0.reparameterizationWeight) })
             history.append(m)
             if let v = validation, v < bestValidation {
                 // The best θ on the validation tasks so far (choose it for shipping; report on other tasks).
                 bestValidation = v
                 try Checkpoint(model: model, parameters: state.theta, provenance: [
-                    "source": "optimus train (PES), best validation", "outerSteps": String(state.outerStep),
+                    "source": source + ", best validation", "estimator": estimatorName,
+                    "outerSteps": String(state.outerStep),
                     "seed": String(config.pes.seed), "modelSeed": String(config.model.seed),
                     "validationLoss": String(v),
                 ]).write(to: output.appendingPathComponent("\(config.model.kind)-best.safetensors"))
@@ -177,12 +237,12 @@ public enum MetaTrainingRun {
             if writer { progress(Progress(step: state.outerStep, total: config.outerSteps, loss: report.loss,
                               stepsPerSecond: rate, secondsRemaining: Double(config.outerSteps - state.outerStep) / rate,
                               validationLoss: validation)) }
-            if state.outerStep % config.checkpointEvery == 0 || state.outerStep == config.outerSteps {
+            if state.outerStep % config.checkpointEvery == 0 || state.outerStep == config.outerSteps || budgetReached {
                 try trainer.synchronizeParticles(&state)
                 guard writer else { continue }
                 try writeState(state, to: stateURL)
                 let provenance = [
-                    "source": "optimus train (PES)", "outerSteps": String(state.outerStep),
+                    "source": source, "estimator": estimatorName, "outerSteps": String(state.outerStep),
                     "seed": String(config.pes.seed), "modelSeed": String(config.model.seed),
                     "cpuSeconds": String(format: "%.0f", m.cpuSeconds),
                     "validationLoss": history.last(where: { $0.validationLoss != nil })?.validationLoss.map { String($0) } ?? "",
@@ -192,6 +252,7 @@ public enum MetaTrainingRun {
                 try TrainingCurve.svg(history, title: "\(config.model.kind) (\(config.model.preset)) meta-training")
                     .write(to: output.appendingPathComponent("curve.svg"), atomically: true, encoding: .utf8)
             }
+            if budgetReached { break }
         }
     }
 
@@ -206,18 +267,22 @@ public enum MetaTrainingRun {
         func loss<Family: TrainingTaskFamily>(_ family: Family) throws -> Double {
             var g = Xoshiro256StarStar(seed: seed)
             let specs = (0..<tasks).map { _ in family.sample(using: &g) }
-            switch checkpoint.kind {
-            case AdafactorMLP.kind:
-                let model = try checkpoint.model(AdafactorMLP.self)
-                return validationLoss(model, theta: try checkpoint.parameters(for: model), family: family, tasks: specs,
-                                      steps: steps, normalizer: configuration.normalizer)
-            default:
-                let model = try checkpoint.model(Optimus.self)
-                return validationLoss(model, theta: try checkpoint.parameters(for: model), family: family, tasks: specs,
-                                      steps: steps, normalizer: configuration.normalizer)
-            }
+            return try LearnedOptimizerRegistry.visit(checkpoint, with: HeldOutVisitor(
+                family: family, specs: specs, steps: steps, normalizer: configuration.normalizer))
         }
         return try loss(try taskFamily(configuration))
+    }
+
+    /// ``validationLoss(_:theta:family:tasks:steps:normalizer:)`` of the checkpoint's model.
+    struct HeldOutVisitor<Family: TrainingTaskFamily>: LearnedOptimizerVisitor {
+        let family: Family
+        let specs: [Family.Spec]
+        let steps: Int
+        let normalizer: MetaLossNormalizer
+
+        func visit<M: DifferentiableLearnedOptimizer>(_ model: M, theta: [Float]) -> Double where M.Stepper.State: Codable {
+            validationLoss(model, theta: theta, family: family, tasks: specs, steps: steps, normalizer: normalizer)
+        }
     }
 
     /// Mean normalized meta-loss of θ over fixed held-out tasks (each run for `steps` steps), in task order.
@@ -298,6 +363,9 @@ public enum MetaTrainingRun {
         try h.seekToEnd()
         return h
     }
+
+    /// `x` if finite (JSON has no NaN or infinity), else nil.
+    static func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
 
     static func cpuSeconds() -> Double {
         var usage = rusage()

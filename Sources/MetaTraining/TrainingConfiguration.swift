@@ -36,6 +36,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var tasks = TaskDistribution()
     public var motionTasks = MotionTaskDistribution()
     public var normalizer = MetaLossNormalizer()
+    /// The meta-gradient estimator: `pes` (default), `truncated-es`, `backprop` or `hybrid` (``MetaGradientEstimatorKind``).
+    /// Its hyperparameters, shared by all estimators, are under `pes`. Old configurations without this field keep
+    /// working: `pes.persistent = false` means `truncated-es`.
+    public var estimator: MetaGradientEstimatorKind = .pes
     public var pes = PESConfiguration()
     public var outerSteps: Int = 500
     /// Write the training state and the safetensors every this many outer steps.
@@ -58,6 +62,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         default: throw .invalid("taskFamily", "'\(taskFamily)' is not valid; use benchmark or motion")
         }
         try pes.validate()
+        if !pes.persistent && estimator != .pes && estimator != .truncatedES {
+            throw .invalid("pes.persistent", "false means estimator truncated-es, which contradicts estimator "
+                + "'\(estimator.rawValue)'; remove pes.persistent")
+        }
         guard outerSteps >= 1 else { throw .invalid("outerSteps", "must be ≥ 1") }
         guard checkpointEvery >= 1 else { throw .invalid("checkpointEvery", "must be ≥ 1") }
         guard validation.every >= 0, validation.tasks >= 1, validation.steps >= 1 else {
@@ -65,16 +73,53 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         }
     }
 
+    /// The estimator this configuration trains with: ``estimator``, except that the legacy `pes.persistent = false`
+    /// with the default estimator means truncated ES.
+    public var resolvedEstimator: MetaGradientEstimatorKind {
+        estimator == .pes && !pes.persistent ? .truncatedES : estimator
+    }
+
+    /// This configuration with ``estimator`` resolved and `pes.persistent` consistent with it (false exactly for
+    /// truncated ES): the form ``decode(_:)`` returns and `optimus train` writes to `config.json` and compares on
+    /// resume.
+    public var canonical: TrainingConfiguration {
+        var c = self
+        c.estimator = resolvedEstimator
+        c.pes.persistent = c.estimator != .truncatedES
+        return c
+    }
+
     /// Decodes a configuration file: fields missing from the file take their defaults, unknown fields are rejected
     /// (a typo must not silently fall back to a default), function names may be spelled as `optimus functions`
-    /// accepts them.
+    /// accepts them. `estimator` must be one of ``MetaGradientEstimatorKind``; a file without it and with
+    /// `pes.persistent: false` (written before estimators were selectable) means `truncated-es`, and a file with both
+    /// must not contradict itself. The result is ``canonical``.
     public static func decode(_ data: Data) throws -> TrainingConfiguration {
         guard let given = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw MetaTrainingError.invalid("configuration", "must be a JSON object")
         }
+        var estimator: MetaGradientEstimatorKind?
+        if let value = given["estimator"] {
+            guard let name = value as? String, let kind = MetaGradientEstimatorKind(rawValue: name) else {
+                throw MetaTrainingError.invalid("estimator", "'\(value)' is not valid; valid: \(MetaGradientEstimatorKind.names)")
+            }
+            estimator = kind
+        }
         let defaults = try JSONSerialization.jsonObject(with: JSONEncoder().encode(TrainingConfiguration()))
         let merged = try merge(given, into: defaults, path: "")
-        return try JSONDecoder().decode(TrainingConfiguration.self, from: JSONSerialization.data(withJSONObject: merged))
+        var c = try JSONDecoder().decode(TrainingConfiguration.self, from: JSONSerialization.data(withJSONObject: merged))
+        let persistentGiven = (given["pes"] as? [String: Any])?["persistent"] != nil
+        switch (estimator, persistentGiven ? c.pes.persistent : nil) {
+        case (nil, false?): c.estimator = .truncatedES
+        case (let e?, false?) where e != .truncatedES:
+            throw MetaTrainingError.invalid("pes.persistent", "false means estimator truncated-es, which contradicts "
+                + "estimator '\(e.rawValue)'; remove pes.persistent")
+        case (.truncatedES?, true?):
+            throw MetaTrainingError.invalid("pes.persistent", "true contradicts estimator truncated-es (which keeps no "
+                + "accumulator); remove pes.persistent")
+        default: break
+        }
+        return c.canonical
     }
 
     private static func merge(_ given: Any, into base: Any, path: String) throws -> Any {

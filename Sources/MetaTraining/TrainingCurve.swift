@@ -27,11 +27,11 @@ public enum TrainingCurve {
 
     /// Validation meta-loss of several runs against CPU hours (the paper's Fig. 6 left), one line per run.
     public static func validationAgainstCPU(_ runs: [(name: String, metrics: [TrainingMetrics])], title: String) -> String {
-        var plot = SVGPlot(title: title, xLabel: "CPU hours", yLabel: "validation meta-loss (held-out tasks; lower is better)")
+        var plot = SVGPlot(title: title, xLabel: "training CPU hours (validation excluded)", yLabel: "validation meta-loss (held-out tasks; lower is better)")
         plot.width = 720
         plot.height = 440
         for (i, run) in runs.enumerated() {
-            let points = run.metrics.compactMap { m in m.validationLoss.map { (x: m.cpuSeconds / 3600, y: $0) } }
+            let points = run.metrics.compactMap { m in m.validationLoss.map { (x: (m.trainingCPUSeconds ?? m.cpuSeconds) / 3600, y: $0) } }
                 .filter { $0.y.isFinite }
             plot.series.append(.init(name: run.name, points: points, style: .line,
                                      color: SVGPlot.palette[i % SVGPlot.palette.count]))

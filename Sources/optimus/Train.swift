@@ -6,15 +6,15 @@ import OptimusKit
 import Glibc
 #endif
 
-/// `optimus train`: meta-trains a learned optimizer with PES.
+/// `optimus train`: meta-trains a learned optimizer (PES by default; the configuration's `estimator`).
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Meta-train a learned optimizer with Persistent Evolution Strategies.",
+        abstract: "Meta-train a learned optimizer with Persistent Evolution Strategies or another estimator.",
         discussion: """
             The configuration is a JSON file (fields missing from it take their defaults; see \
-            configs/*.json). Output: config.json, training-state.bin (resume), metrics.jsonl, \
-            <kind>.safetensors, curve.svg. Interrupt at any time; --resume continues bit-identically from the \
-            last checkpoint.
+            configs/*.json; "estimator" is pes (default), truncated-es, backprop or hybrid). Output: \
+            config.json, training-state.bin (resume), metrics.jsonl, <kind>.safetensors, curve.svg. Interrupt at \
+            any time; --resume continues bit-identically from the last checkpoint.
             """)
 
     @Option(help: "Training configuration (JSON).")
@@ -26,12 +26,20 @@ struct Train: ParsableCommand {
     @Flag(help: "Continue the run in --output from its last checkpoint.")
     var resume = false
 
+    @Option(name: .customLong("cpu-budget"), parsing: .unconditional,
+            help: "Stop after the outer step at which the run's training CPU seconds (validation excluded, all sittings together) reach this many.")
+    var cpuBudget: Double?
+
     func run() throws {
         let configuration = try loadTrainingConfiguration(config)
         let terminal = isatty(STDERR_FILENO) == 1
         var lastPrinted = 0
+        if let b = cpuBudget, !(b.isFinite && b > 0) {
+            throw failure("--cpu-budget: \(b) is not valid; give a positive number of seconds", code: ExitStatus.usage)
+        }
         do {
-            try MetaTrainingRun.run(configuration: configuration, output: URL(fileURLWithPath: output), resume: resume) { p in
+            try MetaTrainingRun.run(configuration: configuration, output: URL(fileURLWithPath: output), resume: resume,
+                                    cpuBudget: cpuBudget) { p in
                 let eta = p.secondsRemaining.isFinite ? formatDuration(p.secondsRemaining) : "?"
                 let validation = p.validationLoss.map { String(format: "  validation %.3f", $0) } ?? ""
                 let line = String(format: "step %d/%d  meta-loss %.4f  %.2f steps/s  ETA %@", p.step, p.total, p.loss,

@@ -43,6 +43,24 @@ struct LearnableRate: InnerProblem {
     }
 }
 
+/// LearnableRate's truncated unroll differentiated exactly, by forward mode: with r = e^θ and x at entry a constant,
+/// ∂x_{t+1}/∂θ = (1 − r)·∂x_t/∂θ − r·x_t and ∂ℓ_t/∂θ = x_t·∂x_t/∂θ. The state advances by the same expression as
+/// ``LearnableRate/step(_:state:)`` (bit-identical).
+extension LearnableRate: DifferentiableInnerProblem {
+    func unrollWithGradient(theta: [Float], state: inout State, steps: Int) -> UnrollGradient {
+        let r = stepper(theta: theta)
+        var dx = 0.0, gradient = 0.0
+        var losses: [Double] = []
+        for _ in 0..<steps {
+            losses.append(0.5 * state.x * state.x)
+            gradient += state.x * dx
+            dx = (1 - r) * dx - r * state.x
+            state.x -= r * state.x
+        }
+        return UnrollGradient(losses: losses, gradient: [gradient], finite: gradient.isFinite && state.x.isFinite)
+    }
+}
+
 /// E_ε[(1 − e^{θ+ε})^p] and its θ-derivative, ε ~ N(0, σ²), by the trapezoid rule on ±12σ (error ≪ 1e−10 here).
 func smoothedFactor(theta: Double, sigma: Double, power: Int) -> (value: Double, derivative: Double) {
     let n = 20_000
@@ -88,11 +106,15 @@ func smoothedFactor(theta: Double, sigma: Double, power: Int) -> (value: Double,
         config.sigma = 0.1
         config.schedule = .constant(length: 1_000_000)
         config.initialOffset = 0
-        config.persistent = persistent
         config.seed = 42
-        let trainer = PESTrainer(problem: LearnableRate(), configuration: config)
+        return persistent ? estimates(PESEstimator(problem: LearnableRate(), configuration: config), truncations)
+            : estimates(TruncatedESEstimator(problem: LearnableRate(), configuration: config), truncations)
+    }
+
+    func estimates<E: MetaGradientEstimator>(_ estimator: E, _ truncations: Int) -> (mean: Double, standardError: Double) {
+        let trainer = MetaTrainer(estimator: estimator)
         var state = trainer.initialState(theta: [Float(log(0.1))])
-        var last: [PESGradient.Particle] = []
+        var last: [ParticleEstimate] = []
         for _ in 0..<truncations { last = trainer.unroll(&state) }
         let g = last.map { $0.gradient[0] }
         return (Statistics.mean(g), Statistics.standardDeviation(g) / Double(g.count).squareRoot())

@@ -1,0 +1,111 @@
+import OptimusNumerics
+
+/// One particle of PES or truncated ES: an antithetic pair of inner states (θ+ε and θ−ε) that share tasks, starts
+/// and reset timing, and the perturbation accumulator ξ.
+///
+/// The field order is the training-state file format (``BinaryCoder`` writes no keys): it is the order of the former
+/// `PESTrainer.Particle`, so states written before the estimator seam still load.
+public struct PESParticle<State: Codable & Sendable>: Codable, Sendable, TrajectoryParticle {
+    public var positive: State
+    public var negative: State
+    /// ξ, the sum of the perturbations since the trajectory began (kept at 0 by truncated ES).
+    public var accumulator: [Double]
+    public var innerStep: Int
+    public var length: Int
+    public var done: Bool
+    /// The particle's task stream (shared by the pair: both reset to the same task).
+    public var generator: Xoshiro256StarStar
+}
+
+/// Persistent Evolution Strategies (Vicol, Metz & Sohl-Dickstein 2021) as in learned_optimization's `TruncatedPES`
+/// (`docs/adafactor-mlp-and-pes.md`, *PES meta-training*).
+///
+/// Per truncation a particle draws a fresh ε from its stream (seed, truncation, index), unrolls U slots of both
+/// members of its pair and forms the PES estimate (``PESGradient``), crediting the truncation's losses to the
+/// accumulated ξ + ε: an unbiased estimate of the gradient of the Gaussian-smoothed full-trajectory meta-loss.
+public struct PESEstimator<Problem: InnerProblem>: MetaGradientEstimator {
+    public typealias Particle = PESParticle<Problem.State>
+    public let problem: Problem
+    public let configuration: PESConfiguration
+
+    public init(problem: Problem, configuration: PESConfiguration) {
+        self.problem = problem
+        self.configuration = configuration
+    }
+
+    public static var kind: MetaGradientEstimatorKind { .pes }
+    public var innerStepsPerParticle: Int { 2 * configuration.truncationLength }
+
+    public func initialParticle(index: Int) -> Particle {
+        antitheticParticle(problem, configuration, index: index)
+    }
+
+    public func advance(_ particle: inout Particle, theta: [Float], truncation: Int, index: Int) -> ParticleEstimate {
+        antitheticTruncation(problem, configuration, &particle, theta: theta, truncation: truncation, index: index,
+                             persistent: true)
+    }
+}
+
+/// Truncated ES: ``PESEstimator`` without the accumulator. Each truncation's losses are credited to that truncation's
+/// ε alone, ĝ = mean_t(ℓ⁺_t − ℓ⁻_t)·ε/(2σ²): an unbiased estimate of the smoothed *truncated* meta-loss (the pair's
+/// state at the truncation's start held fixed), hence biased for the full trajectory. Kept for comparison; its
+/// particles have PES's layout (ξ stays 0), so states of runs made with `pes.persistent = false` still load.
+public struct TruncatedESEstimator<Problem: InnerProblem>: MetaGradientEstimator {
+    public typealias Particle = PESParticle<Problem.State>
+    public let problem: Problem
+    public let configuration: PESConfiguration
+
+    public init(problem: Problem, configuration: PESConfiguration) {
+        self.problem = problem
+        self.configuration = configuration
+    }
+
+    public static var kind: MetaGradientEstimatorKind { .truncatedES }
+    public var innerStepsPerParticle: Int { 2 * configuration.truncationLength }
+
+    public func initialParticle(index: Int) -> Particle {
+        antitheticParticle(problem, configuration, index: index)
+    }
+
+    public func advance(_ particle: inout Particle, theta: [Float], truncation: Int, index: Int) -> ParticleEstimate {
+        antitheticTruncation(problem, configuration, &particle, theta: theta, truncation: truncation, index: index,
+                             persistent: false)
+    }
+}
+
+func antitheticParticle<Problem: InnerProblem>(_ problem: Problem, _ c: PESConfiguration, index: Int)
+    -> PESParticle<Problem.State>
+{
+    let start = firstTrajectory(problem, c, index: index)
+    return PESParticle(positive: start.state, negative: start.state,
+                       accumulator: [Double](repeating: 0, count: problem.parameterCount), innerStep: start.innerStep,
+                       length: start.length, done: false, generator: start.generator)
+}
+
+/// One truncation of an antithetic pair and its PES (`persistent`) or truncated-ES estimate.
+func antitheticTruncation<Problem: InnerProblem>(
+    _ problem: Problem, _ c: PESConfiguration, _ particle: inout PESParticle<Problem.State>, theta: [Float],
+    truncation: Int, index: Int, persistent: Bool
+) -> ParticleEstimate {
+    let u = c.truncationLength
+    let (epsilon, plus, minus) = antitheticPerturbation(c, theta: theta, truncation: truncation, index: index)
+    let sp = problem.stepper(theta: plus), sm = problem.stepper(theta: minus)
+    var lp = [Double](repeating: 0, count: u), lm = lp
+    var done = [Bool](repeating: false, count: u), mask = done
+    particle.walkTruncation(slots: u, schedule: c.schedule, reset: { p in
+        let s = problem.reset(generator: &p.generator)
+        p.positive = s
+        p.negative = s
+    }, segment: { p, first, count, ends in
+        for t in first..<(first + count) {
+            lp[t] = problem.step(sp, state: &p.positive)
+            lm[t] = problem.step(sm, state: &p.negative)
+            mask[t] = true
+        }
+        done[first + count - 1] = ends
+    })
+    let r = PESGradient.particle(positive: lp, negative: lm, done: done, mask: mask, epsilon: epsilon,
+                                 accumulator: particle.accumulator, sigma: c.sigma, persistent: persistent)
+    if persistent { particle.accumulator = r.accumulator }
+    return ParticleEstimate(gradient: r.gradient, loss: r.loss, empty: r.empty)
+}
