@@ -8,8 +8,12 @@ import OptimusNumerics
 /// One line of `metrics.jsonl`.
 public struct TrainingMetrics: Codable, Sendable, Equatable {
     public var step: Int
+    /// The mean training meta-loss of the outer steps since the previous line (one step unless
+    /// ``TrainingConfiguration/metricsEvery`` > 1).
     public var loss: Double
+    /// The mean norm of the meta-gradient estimate over the same steps (before clipping).
     public var gradientNorm: Double
+    /// Inner steps run over the same steps.
     public var innerSteps: Int
     public var seconds: Double
     public var cpuSeconds: Double
@@ -88,6 +92,7 @@ public enum MetaTrainingRun {
     public static func taskFamily(_ configuration: TrainingConfiguration) throws -> any TrainingTaskFamily {
         switch configuration.taskFamily {
         case "motion": try MotionTaskFamily(configuration.motionTasks)
+        case "augmented": configuration.augmentedTasks
         default: configuration.tasks
         }
     }
@@ -197,8 +202,16 @@ public enum MetaTrainingRun {
         var bestValidation = history.compactMap(\.validationLoss).min() ?? .infinity
         let metricsHandle = writer ? try appendHandle(metricsURL) : nil
         defer { try? metricsHandle?.close() }
+        // The outer steps since the last metrics line (``TrainingConfiguration/metricsEvery``).
+        var window = (steps: 0, loss: 0.0, norm: 0.0, inner: 0, nonFinite: false, nonFiniteParticles: 0)
         while state.outerStep < config.outerSteps {
             let report = trainer.step(&state)
+            window.steps += 1
+            window.loss += report.loss
+            window.norm += report.gradientNorm
+            window.inner += report.innerSteps
+            window.nonFinite = window.nonFinite || report.nonFinite
+            window.nonFiniteParticles += report.nonFiniteParticles
             var validation: Double?
             if writer && config.validation.every > 0 && state.outerStep % config.validation.every == 0 {
                 let before = cpuSeconds()
@@ -209,17 +222,24 @@ public enum MetaTrainingRun {
             let cpuNow = cpuSeconds()
             let trainingCPU = previousTrainingCPU + cpuNow - cpuAtStart - validationCPU
             let budgetReached = cpuBudget.map { trainingCPU >= $0 } == true
+            let checkpointNow = state.outerStep % config.checkpointEvery == 0 || state.outerStep == config.outerSteps
+                || budgetReached
             let elapsed = (ContinuousClock.now - startTime).inSeconds
-            let m = TrainingMetrics(step: state.outerStep, loss: report.loss, gradientNorm: report.gradientNorm,
-                                    innerSteps: report.innerSteps, seconds: previousSeconds + elapsed,
+            let logNow = state.outerStep % config.metricsEvery == 0 || validation != nil || checkpointNow
+            let m = TrainingMetrics(step: state.outerStep, loss: window.loss / Double(window.steps),
+                                    gradientNorm: window.norm / Double(window.steps),
+                                    innerSteps: window.inner, seconds: previousSeconds + elapsed,
                                     cpuSeconds: previousCPU + cpuNow - cpuAtStart, trainingCPUSeconds: trainingCPU,
-                                    nonFiniteGradient: report.nonFinite, validationLoss: validation,
+                                    nonFiniteGradient: window.nonFinite, validationLoss: validation,
                                     estimator: estimatorName,
-                                    nonFiniteParticles: report.nonFiniteParticles > 0 ? report.nonFiniteParticles : nil,
+                                    nonFiniteParticles: window.nonFiniteParticles > 0 ? window.nonFiniteParticles : nil,
                                     esVariance: report.hybrid?.esVariance.flatMap(finite),
                                     reparameterizationVariance: report.hybrid?.reparameterizationVariance.flatMap(finite),
                                     reparameterizationWeight: report.hybrid.flatMap { finite($0.reparameterizationWeight) })
-            history.append(m)
+            if logNow {
+                history.append(m)
+                window = (0, 0, 0, 0, false, 0)
+            }
             if let v = validation, v < bestValidation {
                 // The best θ on the validation tasks so far (choose it for shipping; report on other tasks).
                 bestValidation = v
@@ -230,14 +250,16 @@ public enum MetaTrainingRun {
                     "validationLoss": String(v),
                 ]).write(to: output.appendingPathComponent("\(config.model.kind)-best.safetensors"))
             }
-            let line = try JSONEncoder().encode(m) + Data("\n".utf8)
-            try metricsHandle?.write(contentsOf: line)
+            if logNow {
+                let line = try JSONEncoder().encode(m) + Data("\n".utf8)
+                try metricsHandle?.write(contentsOf: line)
+            }
             let done = state.outerStep - firstStep
             let rate = Double(done) / max(elapsed, 1e-9)
             if writer { progress(Progress(step: state.outerStep, total: config.outerSteps, loss: report.loss,
                               stepsPerSecond: rate, secondsRemaining: Double(config.outerSteps - state.outerStep) / rate,
                               validationLoss: validation)) }
-            if state.outerStep % config.checkpointEvery == 0 || state.outerStep == config.outerSteps || budgetReached {
+            if checkpointNow {
                 try trainer.synchronizeParticles(&state)
                 guard writer else { continue }
                 try writeState(state, to: stateURL)

@@ -31,10 +31,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     }
 
     public var model = Model()
-    /// `benchmark`: the test functions (`tasks`); `motion`: physics reconstruction windows (`motionTasks`).
+    /// `benchmark`: the test functions (`tasks`); `augmented`: the test functions and conditioned quadratics, rotated,
+    /// stretched and rescaled (`augmentedTasks`); `motion`: physics reconstruction windows (`motionTasks`).
     public var taskFamily: String = "benchmark"
     public var tasks = TaskDistribution()
     public var motionTasks = MotionTaskDistribution()
+    public var augmentedTasks = AugmentedTaskDistribution()
     public var normalizer = MetaLossNormalizer()
     /// The meta-gradient estimator: `pes` (default), `truncated-es`, `backprop` or `hybrid` (``MetaGradientEstimatorKind``).
     /// Its hyperparameters, shared by all estimators, are under `pes`. Old configurations without this field keep
@@ -44,6 +46,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var outerSteps: Int = 500
     /// Write the training state and the safetensors every this many outer steps.
     public var checkpointEvery: Int = 25
+    /// Write a line of `metrics.jsonl` every this many outer steps (with the means of the training loss and gradient
+    /// norm over them), and at every validation and checkpoint: long runs keep their metrics small.
+    public var metricsEvery: Int = 1
     public var validation = Validation()
 
     public init() {}
@@ -59,7 +64,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         switch taskFamily {
         case "benchmark": try tasks.validate()
         case "motion": try motionTasks.validate()
-        default: throw .invalid("taskFamily", "'\(taskFamily)' is not valid; use benchmark or motion")
+        case "augmented": try augmentedTasks.validate()
+        default: throw .invalid("taskFamily", "'\(taskFamily)' is not valid; use benchmark, augmented or motion")
         }
         try pes.validate()
         if !pes.persistent && estimator != .pes && estimator != .truncatedES {
@@ -68,6 +74,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         }
         guard outerSteps >= 1 else { throw .invalid("outerSteps", "must be ≥ 1") }
         guard checkpointEvery >= 1 else { throw .invalid("checkpointEvery", "must be ≥ 1") }
+        guard metricsEvery >= 1 else { throw .invalid("metricsEvery", "must be ≥ 1") }
         guard validation.every >= 0, validation.tasks >= 1, validation.steps >= 1 else {
             throw .invalid("validation", "every ≥ 0, tasks ≥ 1 and steps ≥ 1")
         }
@@ -123,13 +130,13 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     }
 
     private static func merge(_ given: Any, into base: Any, path: String) throws -> Any {
-        if path == "tasks.functions." {
+        if path == "tasks.functions." || path == "augmentedTasks.base.functions." {
             guard let names = given as? [String] else {
-                throw MetaTrainingError.invalid("tasks.functions", "must be an array of function names")
+                throw MetaTrainingError.invalid(String(path.dropLast()), "must be an array of function names")
             }
             return try names.map { name -> String in
                 guard let f = BenchmarkFunction(name: name) else {
-                    throw MetaTrainingError.invalid("tasks.functions", ObjectiveError.unknownFunction(name).description)
+                    throw MetaTrainingError.invalid(String(path.dropLast()), ObjectiveError.unknownFunction(name).description)
                 }
                 return f.rawValue
             }

@@ -527,3 +527,31 @@ final class ResultBox<T>: @unchecked Sendable {
         #expect(abs(ordinary.gradient[0] - (w * 1.0 + (1 - w) * 2.0)) < 1e-12)
     }
 }
+
+@Suite struct MetricsThinningTests {
+    /// `metricsEvery`: lines at its multiples, at checkpoints and at the end, each with the mean loss and the summed
+    /// inner steps of the outer steps since the previous line; training itself is unchanged (θ bit-identical).
+    @Test func thinnedMetricsAreMeansOverTheirWindow() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("thin-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var config = ExtendRunTests.config(steps: 7)
+        config.validation.every = 0
+        config.checkpointEvery = 5
+        try MetaTrainingRun.run(configuration: config, output: folder.appendingPathComponent("every"), resume: false)
+        config.metricsEvery = 3
+        try MetaTrainingRun.run(configuration: config, output: folder.appendingPathComponent("thin"), resume: false)
+        let every = try MetaTrainingRun.readMetrics(folder.appendingPathComponent("every/metrics.jsonl"))
+        let thin = try MetaTrainingRun.readMetrics(folder.appendingPathComponent("thin/metrics.jsonl"))
+        #expect(thin.map(\.step) == [3, 5, 6, 7])
+        let windows = [1...3, 4...5, 6...6, 7...7]
+        for (line, window) in zip(thin, windows) {
+            let steps = every.filter { window.contains($0.step) }
+            let mean = steps.map(\.loss).reduce(0, +) / Double(steps.count)
+            #expect(abs(line.loss - mean) <= 1e-12 * max(1, abs(mean)))
+            #expect(line.innerSteps == steps.map(\.innerSteps).reduce(0, +))
+        }
+        let a = try Checkpoint.read(from: folder.appendingPathComponent("every/adafactor-mlp.safetensors"))
+        let b = try Checkpoint.read(from: folder.appendingPathComponent("thin/adafactor-mlp.safetensors"))
+        #expect(a.parameters.map(\.bitPattern) == b.parameters.map(\.bitPattern))
+    }
+}
