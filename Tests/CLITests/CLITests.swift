@@ -132,6 +132,47 @@ struct CLI {
         #expect(trid["minimizer"] as? String == "xᵢ = i(d + 1 − i)")
     }
 
+    /// `heldout --functions heldout` on a tiny setting: one table per held-out function (all ten), a checkpoint
+    /// compared with the baselines, winners marked, and the JSON form decodes with one problem per function.
+    @Test func heldoutFunctionsListsAllTenAndPrintsJSON() throws {
+        let checkpoint = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("checkpoints/optimus-functions.safetensors").path
+        let base = ["heldout", "--functions", "heldout", "--dimensions", "5", "--starts", "1", "--budget", "8",
+                    "--checkpoint", checkpoint]
+        let text = try CLI.run(base)
+        #expect(text.status == 0, "\(text.stderr)")
+        for name in ["Qing", "Salomon", "Exponential", "Brown", "Cosine Mixture", "Chung-Reynolds", "Quartic",
+                     "Schaffer F6", "Broyden Tridiagonal", "Trigonometric"] {
+            #expect(text.stdout.contains("## \(name), d = 5"), "no table for \(name)")
+        }
+        #expect(text.stdout.contains("| adam (tuned) |") && text.stdout.contains("| lbfgs |"))
+        #expect(text.stdout.contains("**winner**"))
+        #expect(text.stdout.contains("optimus-functions.safetensors: beats tuned Adam on "))
+
+        let j = try CLI.json(base + ["--json"])
+        #expect(j["functions"] as? String == "heldout" && j["budget"] as? Int == 8 && j["seed"] as? Int == 4242)
+        #expect(j["solvers"] as? [String] == ["optimus-functions.safetensors", "adam (tuned)", "lbfgs"])
+        let problems = try #require(j["problems"] as? [[String: Any]])
+        #expect(problems.count == 10)
+        #expect(Set(problems.compactMap { $0["function"] as? String }).count == 10)
+        for p in problems {
+            #expect(p["dimension"] as? Int == 5)
+            let cells = try #require(p["cells"] as? [[String: Any]])
+            #expect(cells.count == 3)
+            #expect((p["runs"] as? [Any])?.count == 1 && (p["adamLearningRates"] as? [Double])?.count == 1)
+            let winners = try #require(p["winners"] as? [String])
+            #expect(!winners.isEmpty, "\(p)")
+        }
+        let summary = try #require(j["summary"] as? [[String: Any]])
+        #expect(summary.count == 1 && summary.first?["problems"] as? Int == 10)
+        // Reproducible from the recorded seed: the same JSON, byte for byte (keys are sorted).
+        let first = try CLI.run(base + ["--json"]), second = try CLI.run(base + ["--json"])
+        #expect(first.status == 0 && first.stdout == second.stdout)
+
+        let wrongMode = try CLI.run(["heldout", "--dimensions", "5"])
+        #expect(wrongMode.status == 64 && wrongMode.stderr.contains("dimensions"), "\(wrongMode.stderr)")
+    }
+
     @Test(arguments: [
         (["minimize", "--function", "nope", "--dimension", "5", "--optimizer", "bfgs"], "rosenbrock"),
         (["minimize", "--function", "sphere", "--dimension", "1", "--optimizer", "bfgs"], "dimension"),
