@@ -18,8 +18,8 @@ import sys
 
 # The arms: an estimator and what changes in the base configuration besides it. "-full" arms differentiate whole
 # trajectories: truncations of 51 slots on trajectories of 50 steps with no stagger, so every truncation is one reset
-# slot and one complete 50-step trajectory (backpropagation through the full unroll the validation measures, instead
-# of 10-step pieces whose starting state is held fixed).
+# slot and one complete 50-step trajectory (backpropagation, or ES, through the full unroll the validation measures,
+# instead of 10-step pieces whose starting state is held fixed; ES over whole trajectories has no truncation bias).
 ARMS = {
     "pes": ("pes", {}),
     "truncated-es": ("truncated-es", {}),
@@ -27,12 +27,14 @@ ARMS = {
     "hybrid": ("hybrid", {}),
     "backprop-full": ("backprop", {"truncationLength": 51, "initialOffset": 0}),
     "hybrid-full": ("hybrid", {"truncationLength": 51, "initialOffset": 0}),
+    "es-full": ("truncated-es", {"truncationLength": 51, "initialOffset": 0}),
 }
 # Validation every this many outer steps: the arms' outer steps cost different CPU time (an antithetic pair of plain
 # steps for ES; a differentiated step for backprop; both members differentiated for the hybrid; five times the steps
 # for the full arms), so these spacings put validations at similar CPU intervals. Validation CPU is excluded from the
 # x axis.
-VALIDATION_EVERY = {"pes": 40, "truncated-es": 40, "backprop": 20, "hybrid": 10, "backprop-full": 4, "hybrid-full": 2}
+VALIDATION_EVERY = {"pes": 40, "truncated-es": 40, "backprop": 20, "hybrid": 10, "backprop-full": 4, "hybrid-full": 2,
+                    "es-full": 8}
 
 
 def read_metrics(path):
@@ -48,7 +50,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--preset", default="small", choices=["small", "paper"])
     ap.add_argument("--budget", type=float, required=True, help="training CPU seconds per estimator")
-    ap.add_argument("--estimators", default="pes,backprop,hybrid,backprop-full,hybrid-full",
+    ap.add_argument("--estimators", default="pes,backprop,hybrid,backprop-full,hybrid-full,es-full",
                     help="arms to run, from: " + ", ".join(ARMS))
     ap.add_argument("--output", default="results/meta-training/estimators")
     ap.add_argument("--binary", default=".build/release/optimus")
@@ -104,8 +106,9 @@ def main():
                  f"`{n}` = estimator {ARMS[n][0]}" + (f" with {json.dumps(ARMS[n][1])}" if ARMS[n][1] else "")
                  for n in estimators) + ". Validation meta-loss: mean normalized "
              "meta-loss of the run's 32 held-out tasks over 50 steps (lower is better; 0 is no progress, −1 one decade "
-             "of f − f*).", "",
-             "| arm | best validation meta-loss | at training CPU s | at outer step | first validation | mean of the last 10 validations | outer steps run | training CPU s | steps with non-finite gradient |",
+             "of f − f*). A step with a non-finite estimate is one where a particle's backward pass overflowed (its "
+             "reparameterization gradient was zeroed) or the mean had non-finite entries (zeroed by the learner).", "",
+             "| arm | best validation meta-loss | at training CPU s | at outer step | first validation | mean of the last 10 validations | outer steps run | training CPU s | steps with a non-finite estimate |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(f"| {r[0]} | {r[1]:.4f} | {r[2]:.0f} | {r[3]} | {r[4]:.4f} | {r[8]:.4f} | {r[5]} | {r[6]:.0f} | {r[7]} |")

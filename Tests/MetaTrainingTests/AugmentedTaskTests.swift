@@ -98,3 +98,24 @@ import Testing
         } catch { #expect("\(error)".hasPrefix("augmentedTasks.base.functions")) }
     }
 }
+
+@Suite struct ShippedConfigurationTests {
+    /// Every configuration in `configs/` and every ledger run's `config.json` decodes and validates (a renamed field
+    /// or a typo would otherwise surface only when someone starts a long run).
+    @Test func everyConfigurationInTheRepositoryIsValid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        var files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("configs").path)
+            .filter { $0.hasSuffix(".json") }.map { "configs/\($0)" }
+        let ledger = root.appendingPathComponent("training")
+        for run in (try? FileManager.default.contentsOfDirectory(atPath: ledger.path)) ?? [] {
+            let file = "training/\(run)/config.json"
+            if FileManager.default.fileExists(atPath: root.appendingPathComponent(file).path) { files.append(file) }
+        }
+        #expect(files.count >= 8)
+        for file in files {
+            let c = try TrainingConfiguration.decode(Data(contentsOf: root.appendingPathComponent(file)))
+            #expect(throws: Never.self, "\(file)") { try c.validate() }
+        }
+    }
+}
