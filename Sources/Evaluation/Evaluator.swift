@@ -74,7 +74,7 @@ public struct Evaluator: Sendable {
         }
         let fm = FileManager.default
         do { try fm.createDirectory(at: output, withIntermediateDirectories: true) } catch {
-            throw EvaluationError.file(output.path, "cannot create the output folder: \(error.localizedDescription)")
+            throw EvaluationError.cannotWrite(output.path, "cannot create the output folder: \(error.localizedDescription)")
         }
         try checkSuiteFile()
         var manifest = try Manifest.load(output) ?? Manifest(suite: suite.name, checkpoints: [:], sessions: [])
@@ -123,7 +123,7 @@ public struct Evaluator: Sendable {
             }
         } else {
             do { try data.write(to: url, options: .atomic) } catch {
-                throw EvaluationError.file(url.path, "cannot write: \(error.localizedDescription)")
+                throw EvaluationError.cannotWrite(url.path, "cannot write: \(error.localizedDescription)")
             }
         }
     }
@@ -226,7 +226,7 @@ public struct Evaluator: Sendable {
             }
         }
         if let e = failure.withLock({ $0 }) {
-            throw EvaluationError.file(file.url.path, "cannot append a record: \(e)")
+            throw EvaluationError.cannotWrite(file.url.path, "cannot append a record: \(e)")
         }
     }
 
@@ -356,7 +356,7 @@ public struct Manifest: Codable, Equatable, Sendable {
     public func save(_ folder: URL) throws(EvaluationError) {
         let url = folder.appendingPathComponent("manifest.json")
         do { try makeRecordEncoder(pretty: true).encode(self).write(to: url, options: .atomic) } catch {
-            throw .file(url.path, "cannot write: \(error.localizedDescription)")
+            throw .cannotWrite(url.path, "cannot write: \(error.localizedDescription)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import OptimusNumerics
 import Synchronization
 
 /// One run of one solver from one start on one problem: a line of `records.jsonl` (and `generalization.jsonl`).
@@ -31,6 +32,48 @@ public struct RunRecord: Codable, Equatable, Sendable {
     /// The best value within the budget (last element of `best`).
     public var bestValue: Double { best.last ?? .nan }
 
+    public init(problem: String, function: String, dimension: Int, solver: String, start: Int, startSeed: UInt64,
+                offsetSeed: UInt64, learningRate: Double?, fStar: Double, initialValue: Double, values: [Double],
+                best: [Double], evaluations: [Int], termination: String, seconds: Double, stoppingIteration: Int?) {
+        self.problem = problem
+        self.function = function
+        self.dimension = dimension
+        self.solver = solver
+        self.start = start
+        self.startSeed = startSeed
+        self.offsetSeed = offsetSeed
+        self.learningRate = learningRate
+        self.fStar = fStar
+        self.initialValue = initialValue
+        self.values = values
+        self.best = best
+        self.evaluations = evaluations
+        self.termination = termination
+        self.seconds = seconds
+        self.stoppingIteration = stoppingIteration
+    }
+
+    /// Non-finite values (an x₀ that cannot be evaluated, a diverged trace) are written as `null` and read as NaN.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        problem = try c.decode(String.self, forKey: .problem)
+        function = try c.decode(String.self, forKey: .function)
+        dimension = try c.decode(Int.self, forKey: .dimension)
+        solver = try c.decode(String.self, forKey: .solver)
+        start = try c.decode(Int.self, forKey: .start)
+        startSeed = try c.decode(UInt64.self, forKey: .startSeed)
+        offsetSeed = try c.decode(UInt64.self, forKey: .offsetSeed)
+        learningRate = try c.decodeNumberIfPresent(forKey: .learningRate)
+        fStar = try c.decodeNumber(forKey: .fStar)
+        initialValue = try c.decodeNumber(forKey: .initialValue)
+        values = try c.decodeNumbers(forKey: .values)
+        best = try c.decodeNumbers(forKey: .best)
+        evaluations = try c.decode([Int].self, forKey: .evaluations)
+        termination = try c.decode(String.self, forKey: .termination)
+        seconds = try c.decodeNumber(forKey: .seconds)
+        stoppingIteration = try c.decodeIfPresent(Int.self, forKey: .stoppingIteration)
+    }
+
     /// The best value when the run is stopped by the paper's rule (the full budget if it never fires).
     public var bestValueWithStoppingRule: Double {
         guard let k = stoppingIteration, k < best.count else { return bestValue }
@@ -46,12 +89,35 @@ public struct TuningRecord: Codable, Equatable, Sendable {
     public var problem: String
     public var solver: String
     public var learningRate: Double
-    /// Mean final value of each rate over the tuning starts (+∞ where a run diverged).
+    /// Mean final value of each rate over the tuning starts (+∞ where a run diverged, written as `null`).
     public var meanFinalValues: [Double]
     public var atGridEdge: Bool
     public var allDiverged: Bool
     public var seconds: Double
     public var key: String { "\(problem)|\(solver)" }
+
+    public init(problem: String, solver: String, learningRate: Double, meanFinalValues: [Double], atGridEdge: Bool,
+                allDiverged: Bool, seconds: Double) {
+        self.problem = problem
+        self.solver = solver
+        self.learningRate = learningRate
+        self.meanFinalValues = meanFinalValues
+        self.atGridEdge = atGridEdge
+        self.allDiverged = allDiverged
+        self.seconds = seconds
+    }
+
+    /// A `null` mean final value is a diverged rate: read back as +∞.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        problem = try c.decode(String.self, forKey: .problem)
+        solver = try c.decode(String.self, forKey: .solver)
+        learningRate = try c.decodeNumber(forKey: .learningRate)
+        meanFinalValues = try c.decodeNumbers(forKey: .meanFinalValues, null: .infinity)
+        atGridEdge = try c.decode(Bool.self, forKey: .atGridEdge)
+        allDiverged = try c.decode(Bool.self, forKey: .allDiverged)
+        seconds = try c.decodeNumber(forKey: .seconds)
+    }
 }
 
 /// |cos| of each step with −∇f and with the Newton direction along one trajectory: a line of `step-directions.jsonl`.
@@ -99,16 +165,16 @@ public final class JSONLinesFile<Record: Codable & Sendable>: Sendable {
                     let h = try FileHandle(forWritingTo: url)
                     try h.truncate(atOffset: UInt64(validLength))
                     try h.close()
-                } catch { throw .file(url.path, "cannot cut the torn last line: \(error)") }
+                } catch { throw .cannotWrite(url.path, "cannot cut the torn last line: \(error)") }
             }
         } else if !fm.createFile(atPath: url.path, contents: nil) {
-            throw .file(url.path, "cannot create")
+            throw .cannotWrite(url.path, "cannot create")
         }
         do {
             let h = try FileHandle(forWritingTo: url)
             try h.seekToEnd()
             return (JSONLinesFile(url: url, handle: h), records)
-        } catch { throw .file(url.path, "cannot open for writing: \(error)") }
+        } catch { throw .cannotWrite(url.path, "cannot open for writing: \(error)") }
     }
 
     private init(url: URL, handle: FileHandle) {
@@ -164,15 +230,16 @@ func gunzip(_ url: URL) throws(EvaluationError) -> Data {
     return data
 }
 
-/// Records encode non-finite numbers as the strings "NaN", "Infinity", "-Infinity" (diverged runs are data).
+/// Records write non-finite numbers (diverged runs are data) as `null` (``OptimusNumerics/NonFiniteAsNullJSONEncoder``);
+/// the record types read `null` back as NaN, or +∞ where their documentation says so.
 public func makeRecordEncoder(pretty: Bool = false) -> JSONEncoder {
-    let e = JSONEncoder()
+    let e = NonFiniteAsNullJSONEncoder()
     e.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-    e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity",
-                                                            nan: "NaN")
     return e
 }
 
+/// Reads records: numbers, `null` for non-finite ones, and the strings "NaN", "Infinity", "-Infinity" with which
+/// records were written before (the committed `results/paper/tuning.jsonl.gz` has them).
 public func makeRecordDecoder() -> JSONDecoder {
     let d = JSONDecoder()
     d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity",

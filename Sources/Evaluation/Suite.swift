@@ -307,12 +307,16 @@ extension EvaluationSuite.StepDirections {
 
 /// Invalid suites, records or report inputs. The message names the field or file.
 public enum EvaluationError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// A field of the suite or the command is not valid.
     case invalid(String, String)
+    /// An input file (suite, records, manifest) cannot be read or is not valid.
     case file(String, String)
+    /// An output file or folder cannot be created or written (the CLI exits 73 for it, not 65).
+    case cannotWrite(String, String)
     public var description: String {
         switch self {
         case .invalid(let field, let message): "\(field): \(message)"
-        case .file(let path, let message): "\(path): \(message)"
+        case .file(let path, let message), .cannotWrite(let path, let message): "\(path): \(message)"
         }
     }
 }

@@ -88,6 +88,14 @@ public struct AdafactorMLPOptimizer: Optimizer {
         decays = AdafactorFeatures.Decays(offsets: theta[model.decays.offset..<(model.decays.offset + 7)])
     }
 
+    /// Linear in d (``Optimizers/MemoryBudget``): per coordinate, 7 accumulators and a dozen vectors of Doubles, and
+    /// the features and every hidden layer's activations of the MLP (`Float`).
+    public func memoryBytes(dimension d: Int) -> Int {
+        let c = model.configuration
+        let activations = AdafactorFeatures.count + 2 + 2 * c.hiddenSize * c.hiddenLayers
+        return MemoryBudget.bytes(perCoordinate: Double(8 * (7 + 12) + 4 * activations), dimension: d)
+    }
+
     public struct State: OptimizerState, Codable {
         public internal(set) var point: [Double]
         public internal(set) var iterate: [Double]

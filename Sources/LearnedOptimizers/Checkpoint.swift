@@ -1,5 +1,6 @@
 import Foundation
 import NeuralNetworks
+import OptimusNumerics
 
 /// Why a checkpoint could not be read or used. The description names the file's problem and what was expected.
 public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable {
@@ -8,6 +9,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
     case malformedHeader(String)
     case unsupported(String)
     case mismatch(String)
+    /// The weights' bytes do not have the SHA-256 the file's metadata records: the file changed after it was written.
+    case corrupted(String)
 
     public var description: String {
         switch self {
@@ -16,6 +19,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
         case .malformedHeader(let m): "checkpoint: malformed safetensors header: \(m)"
         case .unsupported(let m): "checkpoint: unsupported content: \(m)"
         case .mismatch(let m): "checkpoint: does not match its model: \(m)"
+        case .corrupted(let m): "checkpoint: corrupted file content: \(m)"
         }
     }
 }
@@ -26,10 +30,23 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
 /// Every tensor of the model's ``NeuralNetworks/ParameterLayout`` is stored under its name as little-endian `F32` with
 /// its shape, in layout order. `__metadata__` (string values only, as the format requires) holds `format`
 /// (`swift-optimus-checkpoint-1`), `kind` (`optimus`, `adafactor-mlp`), `configuration` (the model's configuration as
-/// JSON) and `provenance` (JSON: how θ was produced, e.g. seed, command, outer steps). Python reads it with
-/// `safetensors.numpy.load_file`.
+/// JSON), `provenance` (JSON: how θ was produced, e.g. seed, command, outer steps) and `weightsSHA256` (see below).
+/// Python reads it with `safetensors.numpy.load_file`.
+///
+/// **Content hash.** `weightsSHA256` is the SHA-256 (64 lowercase hexadecimal digits) of the weights: each tensor's
+/// stored bytes (little-endian `F32`), tensors in the byte order of their UTF-8 names. Checkpoints are files people
+/// download and share; without it a flipped weight byte loads and runs silently, because any 4 bytes are a valid
+/// `F32`. Tensors are hashed by name rather than in file order so that a file re-saved by another safetensors writer
+/// (Python's sorts tensors by name) with the same metadata still verifies; in Python the hash is
+/// `sha256(b"".join(t[n].astype("<f4").tobytes() for n in sorted(t)))`. ``parse(_:)`` verifies it and throws
+/// ``CheckpointError/corrupted(_:)`` on a mismatch. Files written before the hash existed have no such key: they load,
+/// with ``weightsVerified`` false so that a front end can say so (`optimus checkpoint rehash FILE` adds the hash).
+/// The header is not covered: its content is validated field by field instead (shapes, offsets, the configuration's
+/// documented ranges), and a hash over it could not survive a writer that reorders the JSON.
 public struct Checkpoint: Sendable, Equatable {
     public static let format = "swift-optimus-checkpoint-1"
+    /// The `__metadata__` key of the weights' SHA-256.
+    public static let weightsHashKey = "weightsSHA256"
     /// The model kind.
     public var kind: String
     /// The model configuration as a JSON string.
@@ -40,6 +57,16 @@ public struct Checkpoint: Sendable, Equatable {
     public var layout: ParameterLayout
     /// θ.
     public var parameters: [Float]
+    /// True when this checkpoint was read from bytes whose recorded ``weightsHashKey`` matched the tensor data; false
+    /// for a file without the key (written before hashes existed) and for a checkpoint built in memory. Not part of
+    /// equality: it says how the content was obtained, not what it is.
+    public private(set) var weightsVerified = false
+
+    /// Equality of content: kind, configuration, provenance, layout and θ (bit patterns compared as `Float`).
+    public static func == (a: Checkpoint, b: Checkpoint) -> Bool {
+        a.kind == b.kind && a.configuration == b.configuration && a.provenance == b.provenance && a.layout == b.layout
+            && a.parameters == b.parameters
+    }
 
     public init(kind: String, configuration: String, provenance: [String: String], layout: ParameterLayout,
                 parameters: [Float]) {
@@ -62,7 +89,28 @@ public struct Checkpoint: Sendable, Equatable {
 
     // MARK: Writing
 
-    /// The file's bytes.
+    /// The little-endian `F32` bytes of one tensor.
+    private func bytes(of t: TensorSpec) -> [UInt8] {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(4 * t.count)
+        for i in t.offset..<(t.offset + t.count) {
+            let bits = parameters[i].bitPattern
+            bytes.append(UInt8(truncatingIfNeeded: bits))
+            bytes.append(UInt8(truncatingIfNeeded: bits >> 8))
+            bytes.append(UInt8(truncatingIfNeeded: bits >> 16))
+            bytes.append(UInt8(truncatingIfNeeded: bits >> 24))
+        }
+        return bytes
+    }
+
+    /// The SHA-256 of θ as the type's documentation defines it (tensors in the byte order of their names), as
+    /// written in ``weightsHashKey``.
+    public var weightsSHA256: String {
+        SHA256.hex(bytes: layout.tensors.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+            .flatMap { bytes(of: $0) })
+    }
+
+    /// The file's bytes, with the weights' SHA-256 in the metadata.
     public func serialized() -> Data {
         var header = "{"
         var byteOffset = 0
@@ -75,17 +123,14 @@ public struct Checkpoint: Sendable, Equatable {
         let provenanceJSON = (try? JSONSerialization.data(withJSONObject: provenance, options: [.sortedKeys]))
             .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         header += "\"__metadata__\":{\"format\":\(jsonString(Self.format)),\"kind\":\(jsonString(kind)),"
-            + "\"configuration\":\(jsonString(configuration)),\"provenance\":\(jsonString(provenanceJSON))}}"
+            + "\"configuration\":\(jsonString(configuration)),\"provenance\":\(jsonString(provenanceJSON)),"
+            + "\(jsonString(Self.weightsHashKey)):\(jsonString(weightsSHA256))}}"
         var headerBytes = Array(header.utf8)
         while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }  // pad with spaces to 8-byte alignment
         var data = Data(capacity: 8 + headerBytes.count + 4 * parameters.count)
         withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { data.append(contentsOf: $0) }
         data.append(contentsOf: headerBytes)
-        for t in layout.tensors {
-            for i in t.offset..<(t.offset + t.count) {
-                withUnsafeBytes(of: parameters[i].bitPattern.littleEndian) { data.append(contentsOf: $0) }
-            }
-        }
+        for t in layout.tensors { data.append(contentsOf: bytes(of: t)) }
         return data
     }
 
@@ -124,6 +169,12 @@ public struct Checkpoint: Sendable, Equatable {
         }
         guard let kind = meta["kind"], let configuration = meta["configuration"] else {
             throw .malformedHeader("__metadata__ needs kind and configuration")
+        }
+        let recordedHash = meta[weightsHashKey]
+        if let recorded = recordedHash {
+            guard recorded.utf8.count == 64,
+                  recorded.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+            else { throw .malformedHeader("__metadata__.\(weightsHashKey) is not 64 lowercase hexadecimal digits") }
         }
         var provenance: [String: String] = [:]
         if let p = meta["provenance"], let obj = try? JSONSerialization.jsonObject(with: Data(p.utf8)) as? [String: String] {
@@ -166,6 +217,21 @@ public struct Checkpoint: Sendable, Equatable {
             expected = e.end
         }
         guard expected == bufferSize else { throw .truncated("\(bufferSize - expected) stray bytes after the last tensor") }
+        // The content hash before θ is decoded: a corrupted weight byte is named as such, not as whatever it breaks
+        // later (a NaN, a diverging run).
+        if let recorded = recordedHash {
+            var weights = [UInt8]()
+            weights.reserveCapacity(bufferSize)
+            for e in entries.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {
+                weights.append(contentsOf: bytes[(headerEnd + e.begin)..<(headerEnd + e.end)])
+            }
+            let actual = SHA256.hex(bytes: weights)
+            guard actual == recorded else {
+                throw .corrupted("the SHA-256 of the \(bufferSize) weight bytes is \(actual.prefix(16))…, but the file "
+                    + "records \(recorded.prefix(16))…: the weights changed after the file was written (a damaged "
+                    + "copy or an edit); get the file again")
+            }
+        }
         var layout = ParameterLayout()
         var parameters: [Float] = []
         parameters.reserveCapacity(bufferSize / 4)
@@ -178,8 +244,10 @@ public struct Checkpoint: Sendable, Equatable {
                 i += 4
             }
         }
-        return Checkpoint(kind: kind, configuration: configuration, provenance: provenance, layout: layout,
-                          parameters: parameters)
+        var checkpoint = Checkpoint(kind: kind, configuration: configuration, provenance: provenance, layout: layout,
+                                    parameters: parameters)
+        checkpoint.weightsVerified = recordedHash != nil
+        return checkpoint
     }
 
     /// θ for `model`, after checking kind, configuration, tensor names and shapes; throws a ``CheckpointError``

@@ -29,6 +29,17 @@ public struct OptimusOptimizer: Optimizer {
         decays = AdafactorFeatures.Decays(offsets: theta[model.decays.offset..<(model.decays.offset + 7)])
     }
 
+    /// 4·d² for B (`Float`; none for `optimus-no-structure`), 4·d² for one head's attention scores over the d
+    /// coordinates (heads run one after another), and per coordinate the accumulators, a dozen vectors of Doubles and
+    /// the activations of the encoder and the MLPs (``Optimizers/MemoryBudget``).
+    public func memoryBytes(dimension d: Int) -> Int {
+        let c = model.configuration
+        let squared: Double = c.variant == .noStructure ? 4 : 8
+        let activations = AdafactorFeatures.count + 2 + 8 * c.modelWidth + 2 * c.feedForwardWidth
+            + 2 * c.mlpHiddenSize * c.mlpHiddenLayers + 2 * c.encoderLayers
+        return MemoryBudget.bytes(squared: squared, perCoordinate: Double(8 * (7 + 12) + 4 * activations), dimension: d)
+    }
+
     /// The state of a run: the iterate, the Adafactor accumulators and the preconditioner.
     public struct State: OptimizerState, Codable {
         public internal(set) var point: [Double]

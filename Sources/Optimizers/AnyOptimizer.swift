@@ -10,6 +10,8 @@ public struct AnyOptimizer: Optimizer {
 
     public var name: String { base.name }
     public var appliesConvergenceTests: Bool { base.appliesConvergenceTests }
+    public var detectsStalls: Bool { base.detectsStalls }
+    public func memoryBytes(dimension d: Int) -> Int { base.memoryBytes(dimension: d) }
 
     /// The wrapped optimizer's state.
     public struct State: OptimizerState {

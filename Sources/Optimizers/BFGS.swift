@@ -21,6 +21,12 @@ public struct BFGS: Optimizer, Equatable, Codable {
 
     public init(lineSearch: LineSearchMethod = .strongWolfe) { self.lineSearch = lineSearch }
 
+    /// A line-search descent method: no decrease is no progress (``StallDetection``).
+    public var detectsStalls: Bool { true }
+
+    /// 8·d² for H (updated in place, never copied) and 16 vectors of d Doubles.
+    public func memoryBytes(dimension d: Int) -> Int { MemoryBudget.bytes(squared: 8, perCoordinate: 8 * 16, dimension: d) }
+
     public typealias State = QuasiNewtonState<DenseInverseHessian>
 
     public func makeState(start x0: [Double]) -> State {
@@ -52,7 +58,7 @@ public struct DenseInverseHessian: CurvatureModel {
         let rho = 1 / sy
         if isIdentity {
             let yy = y.dot(y)
-            matrix = .identity(s.count, scaledBy: sy / yy)
+            matrix.setIdentity(scaledBy: sy / yy)  // in place: a new matrix would double the peak memory
             isIdentity = false
         }
         let hy = BLAS.gemv(matrix, y)
@@ -64,7 +70,7 @@ public struct DenseInverseHessian: CurvatureModel {
     }
 
     public mutating func reset() {
-        matrix = .identity(matrix.rows)
+        matrix.setIdentity()
         isIdentity = true
     }
 }

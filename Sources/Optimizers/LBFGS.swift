@@ -18,6 +18,14 @@ public struct LBFGS: Optimizer, Equatable, Codable {
         self.lineSearch = lineSearch
     }
 
+    /// A line-search descent method: no decrease is no progress (``StallDetection``).
+    public var detectsStalls: Bool { true }
+
+    /// 16·m·d for the m pairs (s, y) and 16 vectors of d Doubles.
+    public func memoryBytes(dimension d: Int) -> Int {
+        MemoryBudget.bytes(perCoordinate: Double(16 * memory + 8 * 16), dimension: d)
+    }
+
     public typealias State = QuasiNewtonState<LimitedMemoryInverseHessian>
 
     public func makeState(start x0: [Double]) -> State {

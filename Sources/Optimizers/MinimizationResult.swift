@@ -48,6 +48,23 @@ public struct MinimizationResult: Sendable, Codable, Equatable {
     /// One entry per iteration (x₀ first), if recorded.
     public var trace: [TraceEntry]?
 
+    /// Why some of the values are not finite (written as JSON `null`), or nil when they all are. A non-finite result
+    /// is an outcome, not an error: the run happened, and f could not be evaluated to a number at those points.
+    /// `valueField` is the name under which ``value`` is written (`bestValue` by the CLI, `value` by the server).
+    public func nullReason(valueField: String = "value") -> String? {
+        var fields: [String] = []
+        if !initialValue.isFinite { fields.append("initialValue") }
+        if !value.isFinite { fields.append(valueField) }
+        if !finalValue.isFinite { fields.append("finalValue") }
+        if !finalGradientNorm.isFinite { fields.append("finalGradientNorm") }
+        guard !fields.isEmpty else { return nil }
+        let why = value.isFinite
+            ? "f or its gradient is not finite at those points"
+            : "no point with a finite f and gradient was evaluated (f overflows or is undefined there: a start too far "
+                + "out or outside the function's domain)"
+        return "\(fields.joined(separator: ", ")) null: \(why); termination \(termination.rawValue)"
+    }
+
     /// One line: "bfgs: f = 1.2e-12 after 34 iterations (41 evaluations), gradientTolerance, 0.002 s".
     public var summary: String {
         "\(optimizer): f = \(format(value)) after \(iterations) iterations (\(functionEvaluations) evaluations), "

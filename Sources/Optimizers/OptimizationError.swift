@@ -10,6 +10,8 @@ public enum OptimizationError: Error, Equatable, CustomStringConvertible, Sendab
     case emptyStart
     /// No optimizer of that name.
     case unknownOptimizer(String, valid: [String])
+    /// A run would need more memory than the budget (``MemoryBudget``).
+    case overMemoryBudget(optimizer: String, dimension: Int, needed: Int, budget: Int)
 
     public var description: String {
         switch self {
@@ -23,6 +25,11 @@ public enum OptimizationError: Error, Equatable, CustomStringConvertible, Sendab
             "x0: is empty; a starting point needs at least one value"
         case .unknownOptimizer(let name, let valid):
             "optimizer: unknown name '\(name)'; valid names: \(valid.joined(separator: ", "))"
+        case .overMemoryBudget(let name, let d, let needed, let budget):
+            "dimension: \(name) at d = \(d) would need about \(MemoryBudget.format(needed)), more than the memory budget "
+                + "of \(MemoryBudget.format(budget)) (default: a quarter of physical memory; --memory-budget changes it). "
+                + "L-BFGS (about \(MemoryBudget.format(LBFGS().memoryBytes(dimension: d))) here) and Adafactor-MLP need "
+                + "memory linear in d; BFGS and Optimus need d²"
         }
     }
 }

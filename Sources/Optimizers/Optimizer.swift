@@ -22,6 +22,16 @@ public protocol Optimizer: Sendable {
     /// optimizer's iterates. Global wrappers such as ``BasinHopping`` run local convergence themselves and return false.
     var appliesConvergenceTests: Bool { get }
 
+    /// Whether the driver ends a run that no longer makes progress with ``TerminationReason/stalled`` (see
+    /// ``StallDetection``). True for BFGS and L-BFGS, whose line search guarantees a decrease at every iteration, so
+    /// no decrease means no progress; false by default, because a first-order or learned method may legitimately
+    /// hover at one value for a while (and the paper's benchmark runs them for a fixed budget).
+    var detectsStalls: Bool { get }
+
+    /// The bytes a run at dimension d needs: the state and the workspaces of one step (the table in ``MemoryBudget``).
+    /// Checked against the budget before a run is started. Default: ``MemoryBudget/linear(dimension:vectors:)``.
+    func memoryBytes(dimension d: Int) -> Int
+
     /// The state of a new run starting at x₀; its ``OptimizerState/point`` is x₀.
     func makeState(start x0: [Double]) -> State
 
@@ -32,6 +42,8 @@ public protocol Optimizer: Sendable {
 
 extension Optimizer {
     public var appliesConvergenceTests: Bool { true }
+    public var detectsStalls: Bool { false }
+    public func memoryBytes(dimension d: Int) -> Int { MemoryBudget.linear(dimension: d) }
 }
 
 /// The state of a run, as the driver sees it.

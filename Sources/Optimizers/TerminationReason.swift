@@ -20,6 +20,12 @@ public enum TerminationReason: String, Codable, Sendable, CaseIterable {
     /// The objective returned NaN or ±∞ (value or gradient) where the optimizer could not step back; the best finite
     /// point is returned.
     case nonFiniteObjective
+    /// The quasi-Newton method made no progress (``StallDetection``): an accepted iterate equal to the previous one, or
+    /// f not lower by more than a relative 10⁻¹⁵ over the last ``StallDetection/window`` iterations. Usually a point
+    /// where f cannot decrease further in floating point (a local minimum whose gradient stays above the
+    /// tolerance, or any point with the gradient test off); without it such a run spent its whole budget, millions of
+    /// evaluations, at the same f. The best point is returned.
+    case stalled
     /// The user's callback asked to stop.
     case callback
 

@@ -42,6 +42,16 @@ public struct Matrix<Scalar: BLASScalar>: Equatable, Sendable, Codable {
         return m
     }
 
+    /// Makes this square matrix the identity scaled by `diagonal`, in place (no second n×n allocation).
+    public mutating func setIdentity(scaledBy diagonal: Scalar = 1) {
+        precondition(rows == columns, "Matrix: setIdentity on a \(rows)×\(columns) matrix")
+        let n = rows
+        storage.withUnsafeMutableBufferPointer { p in
+            for k in p.indices { p[k] = 0 }
+            for i in 0..<n { p[i * n + i] = diagonal }
+        }
+    }
+
     /// Element (i, j).
     @inlinable
     public subscript(i: Int, j: Int) -> Scalar {

@@ -1,3 +1,4 @@
+import Foundation
 import LearnedOptimizers
 import Optimizers
 
@@ -20,6 +21,10 @@ public final class ProtocolServer {
     public static let protocolVersion = 1
     /// Longest accepted line, in bytes (a gradient of 10⁶ numbers fits).
     public static let maximumLineLength = 64 << 20
+    /// Longest reply, in bytes: the server's own limit applies to what it writes too, so a client that accepts the
+    /// server's lines never receives one it would refuse. A reply that would be longer becomes an error
+    /// (`reply_too_long`).
+    public static let maximumReplyLength = maximumLineLength
 
     private var run: Minimization<AnyOptimizer>?
     private var pendingID = 0
@@ -27,14 +32,53 @@ public final class ProtocolServer {
     private var recordTrace = false
     private var base64Vectors = false
 
-    public init() {}
+    /// The largest memory a run may need (``Optimizers/MemoryBudget``); a start over it is refused.
+    public let memoryBudget: MemoryBudget
 
-    /// Handles one request line and returns the response line (without a newline). Never throws, never traps on
-    /// input.
-    public func handle(line: String) -> String {
-        if line.utf8.count > Self.maximumLineLength {
-            return error("line_too_long", field: nil, "a line has \(line.utf8.count) bytes; at most \(Self.maximumLineLength)")
+    /// The longest reply this server writes (``maximumReplyLength`` unless a test asks for less).
+    public let replyLimit: Int
+
+    public init(memoryBudget: MemoryBudget = .default, replyLimit: Int = ProtocolServer.maximumReplyLength) {
+        self.memoryBudget = memoryBudget
+        self.replyLimit = replyLimit
+    }
+
+    /// Serves the protocol: request lines from the file descriptor `input`, read in bounded chunks (``LineReader``), and
+    /// one response line each to `output`, until the input ends or `output` fails (the reader went away).
+    public func serve(input: Int32, output: FileHandle) {
+        var reader = LineReader(fileDescriptor: input, maximumLength: Self.maximumLineLength)
+        while let item = reader.next() {
+            let response: String
+            switch item {
+            case .line(let line): response = handle(line: line)
+            case .tooLong(let bytes): response = lineTooLong(bytes: bytes)
+            }
+            do { try output.write(contentsOf: Data((response + "\n").utf8)) } catch { return }
         }
+    }
+
+    /// The answer to a request line of `bytes` bytes, over ``maximumLineLength`` (discarded unread): an error that
+    /// changes nothing.
+    public func lineTooLong(bytes: Int) -> String {
+        error("line_too_long", field: nil, "a line has \(bytes) bytes; at most \(Self.maximumLineLength)")
+    }
+
+    /// Handles one request line and returns the response line (without a newline), at most ``maximumReplyLength``
+    /// bytes. Never throws, never traps on input.
+    public func handle(line: String) -> String {
+        let reply = respond(to: line)
+        // Results and evaluation requests are bounded where they are made (``next()``); this is the last guard. Error
+        // replies are short by construction (fields are clipped) and are never replaced.
+        guard reply.utf8.count > replyLimit, !reply.hasPrefix("{\"type\":\"error\"") else { return reply }
+        return error("reply_too_long", field: nil, "the reply would be a \(reply.utf8.count)-byte line, more than the "
+            + "limit of \(replyLimit) bytes")
+    }
+
+    private static let replyAdvice =
+        "; send \"encoding\":\"base64\" in start (and no trace or iterates), or use a smaller dimension"
+
+    private func respond(to line: String) -> String {
+        if line.utf8.count > Self.maximumLineLength { return lineTooLong(bytes: line.utf8.count) }
         let parsed: JSONValue
         do {
             parsed = try JSONValue.parse(line)
@@ -104,6 +148,10 @@ public final class ProtocolServer {
         case .success(let o): optimizer = o
         case .failure(let e): return error(e.code, field: e.field, e.message)
         }
+        // Before the run allocates its state: BFGS at d = 100,000 used to abort the server allocating 80 GB.
+        do { try memoryBudget.check(optimizer, dimension: x0.count) } catch {
+            return self.error("over_memory_budget", field: "x0", error.description)
+        }
         do {
             run = try Minimization(optimizer: optimizer, start: x0, options: parsed.minimization)
         } catch {
@@ -143,6 +191,7 @@ public final class ProtocolServer {
         guard gradient.count == n else {
             return error("wrong_length", field: "gradient", "has \(gradient.count) values, expected \(n)")
         }
+        run = nil  // one reference, so the state (BFGS: a d×d matrix) is updated in place rather than copied
         current.tell(value: value, gradient: gradient)
         run = current
         return next()
@@ -153,6 +202,7 @@ public final class ProtocolServer {
             return error("unknown_field", field: unknown, "cancel has no field '\(clip(unknown))'")
         }
         guard var current = run else { return error("out_of_order", field: "type", "no run in progress") }
+        run = nil
         current.stop()
         run = current
         return next()
@@ -162,19 +212,35 @@ public final class ProtocolServer {
     /// told back as "not evaluable" at once, exactly as an in-process objective returning NaN would be.
     private func next() -> String {
         guard var current = run else { return error("internal", field: nil, "no run") }
+        run = nil  // one reference while the run is told values (see evaluation)
         while let x = current.nextPoint {
             if x.allSatisfy(\.isFinite) {
+                let encoded = base64Vectors ? "\"" + Base64Vector.encode(x) + "\"" : JSONNumbers.array(x)
+                let request = "{\"type\":\"evaluate\",\"id\":\(nextID),\"x\":\(encoded)}"
+                guard request.utf8.count <= replyLimit else {
+                    // The client could not accept this line, so the run cannot go on: it ends here.
+                    pendingID = 0
+                    return error("reply_too_long", field: nil, "the next evaluation request would be a "
+                        + "\(request.utf8.count)-byte line, more than the limit of \(replyLimit) bytes; the "
+                        + "run has been ended" + Self.replyAdvice)
+                }
                 run = current
                 pendingID = nextID
                 nextID += 1
-                let encoded = base64Vectors ? "\"" + Base64Vector.encode(x) + "\"" : JSONNumbers.array(x)
-                return "{\"type\":\"evaluate\",\"id\":\(pendingID),\"x\":\(encoded)}"
+                return request
             }
             current.tell(value: .nan, gradient: [Double](repeating: .nan, count: x.count))
         }
         run = nil
         pendingID = 0
-        return resultLine(current.result)
+        let r = current.result
+        let line = resultLine(r)
+        guard line.utf8.count <= replyLimit else {
+            return error("reply_too_long", field: nil, "the result (value \(JSONNumbers.number(r.value)), "
+                + "\(r.iterations) iterations, termination \(r.termination.rawValue)) would be a \(line.utf8.count)-byte "
+                + "line, more than the limit of \(replyLimit) bytes; the run has ended" + Self.replyAdvice)
+        }
+        return line
     }
 
     private func resultLine(_ r: MinimizationResult) -> String {
@@ -187,6 +253,7 @@ public final class ProtocolServer {
         s += ",\"gradientEvaluations\":\(r.gradientEvaluations)"
         s += ",\"termination\":\(JSONNumbers.string(r.termination.rawValue))"
         s += ",\"converged\":\(r.termination.isConvergence),\"seconds\":\(JSONNumbers.number(r.seconds))"
+        if let reason = r.nullReason(valueField: "value") { s += ",\"nullReason\":\(JSONNumbers.string(reason))" }
         if recordTrace, let trace = r.trace {
             s += ",\"trace\":["
             s += trace.map { e in

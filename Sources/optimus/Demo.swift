@@ -84,7 +84,7 @@ struct Demo: ParsableCommand {
         let learned = try learnedSolvers(for: suite, paths: [:])
         let folder: URL
         if let output {
-            folder = URL(fileURLWithPath: output)
+            folder = try createOutputFolder(output)
         } else {
             folder = FileManager.default.temporaryDirectory
                 .appendingPathComponent("optimus-demo-\(ProcessInfo.processInfo.processIdentifier)")
@@ -100,7 +100,7 @@ struct Demo: ParsableCommand {
             try evaluator.run { p in printer.show(p) }
             comparison = try EvaluationReport(folder: folder).comparison()
         } catch let e as EvaluationError {
-            throw failure(e.description, code: ExitStatus.cannotCreate)
+            throw failure(e.description, code: exitStatus(of: e))
         }
         let seconds = (ContinuousClock.now - begin).inSeconds
         let checkpoints = learned.mapValues {

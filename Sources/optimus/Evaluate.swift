@@ -66,6 +66,7 @@ struct Evaluate: ParsableCommand {
             paths[parts[0]] = parts[1]
         }
         let learned = try learnedSolvers(for: suite, paths: paths)
+        try createOutputFolder(output!)
         let evaluator = Evaluator(suite: suite, output: URL(fileURLWithPath: output!), learned: learned,
                                   threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
                                   command: (["optimus"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
@@ -74,12 +75,18 @@ struct Evaluate: ParsableCommand {
         do {
             try evaluator.run { p in printer.show(p) }
         } catch let e as EvaluationError {
-            throw failure(e.description, code: ExitStatus.dataError)
+            throw failure(e.description, code: exitStatus(of: e))
         } catch {
             throw failure("\(error)", code: ExitStatus.internalError)
         }
         log("done: \(output!) (next: optimus report \(output!))")
     }
+}
+
+/// The exit status of an evaluation error: 73 for an output that cannot be written, 65 for invalid content.
+func exitStatus(of e: EvaluationError) -> Int32 {
+    if case .cannotWrite = e { return ExitStatus.cannotCreate }
+    return ExitStatus.dataError
 }
 
 /// The learned solvers a suite names, from `paths` (solver name → file) or the shipped checkpoints; paths are recorded
@@ -167,13 +174,33 @@ struct ReportCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw failure("folder: '\(folder)' is not an existing folder; give the --output of optimus evaluate",
+                          code: ExitStatus.noInput)
+        }
+        if let readme {
+            // An existing README must be readable (its results section is replaced); a new one must be creatable.
+            if FileManager.default.fileExists(atPath: readme) { _ = try readInputFile(readme, field: "readme") }
+            else { try prepareOutputFile(readme, field: "readme") }
+        }
         let report: EvaluationReport
         do { report = try EvaluationReport(folder: URL(fileURLWithPath: folder)) } catch {
-            throw failure(error.description, code: ExitStatus.dataError)
+            throw failure(error.description, code: exitStatus(of: error))
         }
-        let summary = try report.write()
+        // The report is written into the evaluation folder: a read-only folder is an output that cannot be created.
+        try createOutputFolder(folder, field: "folder")
+        let summary: EvaluationReport.Summary
+        do { summary = try report.write() } catch {
+            throw failure("folder: cannot write the report in '\(folder)': \(writeFailureReason(error))",
+                          code: ExitStatus.cannotCreate)
+        }
         if pngConverter == nil { log(pngConverterMissingNotice) }
-        if let readme { try report.updateReadme(URL(fileURLWithPath: readme), summary: summary) }
+        if let readme {
+            do { try report.updateReadme(URL(fileURLWithPath: readme), summary: summary) } catch {
+                throw failure("readme: cannot update '\(readme)': \(writeFailureReason(error))", code: ExitStatus.cannotCreate)
+            }
+        }
         if json {
             try printJSON(summary)
         } else {

@@ -3,12 +3,22 @@ import Foundation
 import OptimusKit
 
 /// The checkpoint file at `path` (option `field`): exit 66 with the reason when it cannot be read, 65 when it is not
-/// a valid checkpoint.
+/// a valid checkpoint or its weights do not match their recorded SHA-256. A file without a recorded hash (written
+/// before checkpoints carried one) loads with a one-line notice on standard error, since its weights cannot be checked.
 func readCheckpoint(_ path: String, field: String = "checkpoint") throws -> (checkpoint: Checkpoint, data: Data) {
     let data = try readInputFile(path, field: field)
-    do { return (try Checkpoint.parse(data), data) } catch {
+    let checkpoint: Checkpoint
+    do { checkpoint = try Checkpoint.parse(data) } catch {
         throw failure("\(field): '\(path)': \(error.reason)", code: ExitStatus.dataError)
     }
+    if !checkpoint.weightsVerified { log(unverifiedCheckpointNotice(path)) }
+    return (checkpoint, data)
+}
+
+/// The notice for a checkpoint without a weight hash.
+func unverifiedCheckpointNotice(_ path: String) -> String {
+    "notice: checkpoint '\(path)' records no weight hash (written before checkpoints carried one), so corrupted "
+        + "weights cannot be detected; `optimus checkpoint rehash \(path)` adds it"
 }
 
 extension CheckpointError {
@@ -26,7 +36,7 @@ struct LoadedLearnedOptimizer {
     var path: String?
     var sha256: String?
 
-    /// "checkpoints/optimus-functions.safetensors (optimus, 20843 meta-parameters, sha256 f7d7da52…)".
+    /// "checkpoints/optimus-functions.safetensors (optimus, 20843 meta-parameters, sha256 90fc3b00…)".
     var description: String {
         guard let path else {
             return "untrained (\(checkpoint.kind), \(checkpoint.parameters.count) meta-parameters, "
@@ -37,7 +47,7 @@ struct LoadedLearnedOptimizer {
     }
 }
 
-/// "checkpoints/optimus-functions.safetensors (optimus, 20843 meta-parameters, sha256 f7d7da523545…)": how the CLI
+/// "checkpoints/optimus-functions.safetensors (optimus, 20843 meta-parameters, sha256 90fc3b00a69e…)": how the CLI
 /// names a checkpoint file it loaded.
 func describeCheckpoint(path: String, kind: String, parameters: Int, sha256: String) -> String {
     "\(path) (\(kind), \(parameters) meta-parameters, sha256 \(sha256.prefix(12))…)"
@@ -87,7 +97,7 @@ func loadLearnedOptimizer(name: String, checkpoint: String?, preset: String?, se
 struct CheckpointCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "checkpoint", abstract: "Create and inspect learned-optimizer checkpoints (safetensors).",
-        subcommands: [Initialize.self, Inspect.self])
+        subcommands: [Initialize.self, Inspect.self, Rehash.self])
 
     struct Initialize: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -117,8 +127,9 @@ struct CheckpointCommand: ParsableCommand {
             guard let c = LearnedOptimizerCatalog.untrained(name: optimizer, preset: p, seed: seed) else {
                 throw failure("preset: '\(p)' is not valid for \(optimizer)", code: ExitStatus.usage)
             }
+            try prepareOutputFile(output)
             do { try c.write(to: URL(fileURLWithPath: output)) } catch {
-                throw failure("output: cannot write '\(output)': \(error.localizedDescription)",
+                throw failure("output: cannot write '\(output)': \(writeFailureReason(error))",
                               code: ExitStatus.cannotCreate)
             }
             log("wrote \(output): \(c.kind), \(c.parameters.count) parameters")
@@ -140,6 +151,10 @@ struct CheckpointCommand: ParsableCommand {
             var configuration: String
             var provenance: [String: String]
             var parameterCount: Int
+            /// The SHA-256 of the weights (``Checkpoint/weightsSHA256``).
+            var weightsSHA256: String
+            /// Whether the file recorded that hash and the weights matched it (false: an older file without one).
+            var weightsVerified: Bool
             var tensors: [Tensor]
         }
 
@@ -153,7 +168,8 @@ struct CheckpointCommand: ParsableCommand {
                        values: values ? Array(c.parameters[t.offset..<(t.offset + t.count)]) : nil)
             }
             let out = Output(kind: c.kind, configuration: c.configuration, provenance: c.provenance,
-                             parameterCount: c.parameters.count, tensors: tensors)
+                             parameterCount: c.parameters.count, weightsSHA256: c.weightsSHA256,
+                             weightsVerified: c.weightsVerified, tensors: tensors)
             if json {
                 try printJSON(out)
                 return
@@ -162,7 +178,53 @@ struct CheckpointCommand: ParsableCommand {
             print("configuration  \(c.configuration)")
             print("provenance     \(c.provenance.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
             print("parameters     \(c.parameters.count) in \(c.layout.tensors.count) tensors")
+            print("weights sha256 \(c.weightsSHA256) (\(c.weightsVerified ? "verified" : "not recorded in the file"))")
             for t in c.layout.tensors { print("  \(pad(t.name, 40)) \(t.shape)") }
+        }
+    }
+
+    /// `optimus checkpoint rehash`: adds the weights' SHA-256 to a checkpoint written before checkpoints carried one.
+    struct Rehash: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add the weights' SHA-256 to an older checkpoint (same weights, same metadata).",
+            discussion: """
+                A checkpoint written before swift-optimus recorded a weight hash loads with a notice, since \
+                corrupted weights cannot be detected in it. This rewrites the file (atomically, or to --output) \
+                with the same tensors and metadata plus __metadata__.weightsSHA256, then reads it back and checks \
+                that every weight is bit-identical. A file whose recorded hash does not match is refused: hashing \
+                corrupted weights would bless them.
+                """)
+        @Argument(help: "Checkpoint file.")
+        var path: String
+        @Option(help: "Write here instead of replacing the file.")
+        var output: String?
+
+        func run() throws {
+            let data = try readInputFile(path, field: "checkpoint")
+            let c: Checkpoint
+            do { c = try Checkpoint.parse(data) } catch {
+                throw failure("checkpoint: '\(path)': \(error.reason)", code: ExitStatus.dataError)
+            }
+            // Only a checkpoint that loads as a model is worth a hash.
+            do { _ = try LearnedOptimizerCatalog.optimizer(from: c) } catch {
+                throw failure("checkpoint: '\(path)': \(error.reason)", code: ExitStatus.dataError)
+            }
+            let target = output ?? path
+            if let output { try prepareOutputFile(output) }
+            if c.weightsVerified && output == nil {
+                print("\(path): already records its weight hash \(c.weightsSHA256.prefix(16))…; unchanged")
+                return
+            }
+            let rewritten = c.serialized()
+            do { try rewritten.write(to: URL(fileURLWithPath: target), options: .atomic) } catch {
+                throw failure("output: cannot write '\(target)': \(writeFailureReason(error))",
+                              code: ExitStatus.cannotCreate)
+            }
+            // Read back what was written: verified, and the same θ bit for bit.
+            guard let back = try? Checkpoint.parse(rewritten), back.weightsVerified, back == c,
+                  back.parameters.map(\.bitPattern) == c.parameters.map(\.bitPattern)
+            else { throw failure("internal: the rewritten checkpoint does not read back identically", code: ExitStatus.internalError) }
+            print("\(target): weights sha256 \(c.weightsSHA256) recorded (\(c.parameters.count) weights, bit-identical)")
         }
     }
 }

@@ -53,6 +53,10 @@ struct Minimize: ParsableCommand {
     @Option(name: .customLong("x0"), help: "File with the starting point (JSON array or numbers).")
     var x0Path: String?
 
+    @Option(help: "Largest memory a run may need: bytes, with K/M/G/T (binary), or a percentage of physical memory (default 25%).",
+            transform: parseMemoryBudget)
+    var memoryBudget: MemoryBudget = .default
+
     @Flag(help: "Apply the paper's stopping rule (N = 5, β = 1, ε = 0).")
     var stoppingRule = false
 
@@ -75,10 +79,6 @@ struct Minimize: ParsableCommand {
         let known = OptimizerCatalog.classicalNames + LearnedOptimizerCatalog.names
         guard known.contains(optimizer.lowercased()) else {
             throw ValidationError(OptimizationError.unknownOptimizer(optimizer, valid: known).description)
-        }
-        if optimizer.lowercased() == "bfgs" && dimension > 16_384 {
-            throw ValidationError("dimension: \(dimension) is too large for bfgs (a dense \(dimension)×\(dimension) "
-                + "matrix); use at most 16384, or lbfgs")
         }
         guard iterations >= 0 else { throw ValidationError("iterations: \(iterations) must be ≥ 0") }
         if let e = evaluations, e < 1 { throw ValidationError("evaluations: \(e) must be ≥ 1") }
@@ -117,6 +117,7 @@ struct Minimize: ParsableCommand {
         var initialValue: Double
         var finalValue: Double
         var bestValue: Double
+        var finalGradientNorm: Double
         var fStar: Double
         var iterations: Int
         var functionEvaluations: Int
@@ -128,6 +129,8 @@ struct Minimize: ParsableCommand {
         /// The learned optimizer's checkpoint: "checkpoints/optimus-functions.safetensors (optimus, …)" or
         /// "untrained (…)"; nil for classical optimizers.
         var checkpoint: String?
+        /// Why some numbers are `null` (JSON has no NaN or infinity); absent when every number is finite.
+        var nullReason: String?
         var x: [Double]
         var trace: [TraceEntry]?
     }
@@ -164,6 +167,10 @@ struct Minimize: ParsableCommand {
                 throw failure(error.description, code: ExitStatus.usage)
             }
         }
+        // Refused before the run allocates anything (a dense d×d matrix for BFGS and Optimus).
+        do { try memoryBudget.check(chosen, dimension: dimension) } catch {
+            throw failure(error.description, code: ExitStatus.usage)
+        }
         let options = MinimizationOptions(
             maxIterations: iterations, maxEvaluations: evaluations, timeLimit: timeLimit,
             gradientTolerance: gradientTolerance, stoppingRule: stoppingRule ? .paper : nil, recordTrace: trace || iterates,
@@ -177,12 +184,13 @@ struct Minimize: ParsableCommand {
             function: objective.function.rawValue, dimension: dimension, optimizer: result.optimizer, seed: seed,
             start: x0Path.map { "file:\($0)" } ?? "uniform-domain",
             initialValue: result.initialValue, finalValue: result.finalValue, bestValue: result.value,
+            finalGradientNorm: result.finalGradientNorm,
             fStar: objective.fStar, iterations: result.iterations,
             functionEvaluations: result.functionEvaluations, gradientEvaluations: result.gradientEvaluations,
             termination: result.termination.rawValue, seconds: result.seconds,
             learningRate: takesRate ? (learningRate ?? 1e-3) : nil,
             lineSearch: OptimizerCatalog.classicalNames.contains(optimizer.lowercased()) && !takesRate ? lineSearch : nil,
-            checkpoint: loaded?.description, x: result.x, trace: result.trace)
+            checkpoint: loaded?.description, nullReason: result.nullReason(valueField: "bestValue"), x: result.x, trace: result.trace)
         if json {
             try printJSON(output)
         } else {

@@ -14,6 +14,7 @@ struct PlotTraining: ParsableCommand {
     var output: String
 
     func run() throws {
+        try prepareOutputFile(output)
         var series: [(name: String, metrics: [TrainingMetrics])] = []
         for r in runs {
             do { series.append((URL(fileURLWithPath: r).lastPathComponent, try TrainingCurve.metrics(inRun: r))) } catch {
@@ -22,7 +23,7 @@ struct PlotTraining: ParsableCommand {
         }
         let svg = TrainingCurve.validationAgainstCPU(series, title: "Meta-training: validation meta-loss against CPU time")
         do { try svg.write(toFile: output, atomically: true, encoding: .utf8) } catch {
-            throw failure("output: cannot write \(output): \(error.localizedDescription)", code: ExitStatus.cannotCreate)
+            throw failure("output: cannot write '\(output)': \(writeFailureReason(error))", code: ExitStatus.cannotCreate)
         }
         if convertToPNG(URL(fileURLWithPath: output)) {
             log("wrote \(output) and \((output as NSString).deletingPathExtension).png")

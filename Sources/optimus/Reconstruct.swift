@@ -111,6 +111,8 @@ struct Reconstruct: ParsableCommand {
             throw failure("clip: '\(clip ?? "")' is not a clip in \(folder.path); valid: \(names.joined(separator: ", "))",
                           code: ExitStatus.usage)
         }
+        // The output folder first: a reconstruction takes minutes and must not fail to save at the end.
+        if let output { try createOutputFolder(output) }
         let humanoid: Humanoid
         let motion: MotionClip
         do {
@@ -171,7 +173,7 @@ struct Reconstruct: ParsableCommand {
                 try svg.write(to: url, atomically: true, encoding: .utf8)
                 if !convertToPNG(url, width: 1400), pngConverter == nil { log(pngConverterMissingNotice) }
             } catch {
-                throw failure("output: cannot write to '\(output)': \(error.localizedDescription)",
+                throw failure("output: cannot write to '\(output)': \(writeFailureReason(error))",
                               code: ExitStatus.cannotCreate)
             }
         }

@@ -6,16 +6,18 @@ import OptimusKit
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the optimization protocol (JSON Lines on stdin/stdout; see docs/protocol.md).",
-        discussion: "Every request line is answered by exactly one response line. The server ends at end of input.")
+        discussion: """
+            Every request line is answered by exactly one response line. The server ends at end of input. A start \
+            whose optimizer would need more memory than --memory-budget at its dimension is answered with an error \
+            (code over_memory_budget).
+            """)
+
+    @Option(help: "Largest memory a run may need: bytes, with K/M/G/T (binary), or a percentage of physical memory (default 25%).",
+            transform: parseMemoryBudget)
+    var memoryBudget: MemoryBudget = .default
 
     func run() throws {
-        let server = ProtocolServer()
-        let out = FileHandle.standardOutput
-        while let line = readLine(strippingNewline: true) {
-            let response = server.handle(line: line) + "\n"
-            do { try out.write(contentsOf: Data(response.utf8)) } catch {
-                return  // the reader went away: end quietly
-            }
-        }
+        // Lines are read in bounded chunks: an over-long line is discarded as it streams past, never held whole.
+        ProtocolServer(memoryBudget: memoryBudget).serve(input: STDIN_FILENO, output: FileHandle.standardOutput)
     }
 }

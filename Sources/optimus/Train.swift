@@ -37,6 +37,7 @@ struct Train: ParsableCommand {
         if let b = cpuBudget, !(b.isFinite && b > 0) {
             throw failure("--cpu-budget: \(b) is not valid; give a positive number of seconds", code: ExitStatus.usage)
         }
+        try createOutputFolder(output)
         do {
             try MetaTrainingRun.run(configuration: configuration, output: URL(fileURLWithPath: output), resume: resume,
                                     cpuBudget: cpuBudget) { p in
@@ -58,6 +59,9 @@ struct Train: ParsableCommand {
             throw failure(e.description, code: ExitStatus.dataError)
         } catch let e as CheckpointError {
             throw failure(e.description, code: ExitStatus.dataError)
+        } catch let e as CocoaError where e.isWriteError {
+            // Files of the output folder (state, metrics, checkpoints) that cannot be written.
+            throw failure("output: cannot write in '\(output)': \(writeFailureReason(e))", code: ExitStatus.cannotCreate)
         }
     }
 }

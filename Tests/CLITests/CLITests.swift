@@ -279,8 +279,14 @@ struct CLI {
         try #"{"problems":[{"function":"rosenbrock","dimension":10}],"budget":5}"#.write(to: file, atomically: true, encoding: .utf8)
         let bad = try CLI.run(["evaluate", "--suite", file.path, "--output", "/tmp/never"])
         #expect(bad.status == 65 && bad.stderr.contains("budget"), "\(bad.stderr)")
+        // A folder that does not exist is a missing input (66); one without suite.json is not an evaluation (65).
         let noFolder = try CLI.run(["report", "/tmp/definitely-not-an-evaluation"])
-        #expect(noFolder.status == 65 && noFolder.stderr.contains("suite.json"))
+        #expect(noFolder.status == 66 && noFolder.stderr.contains("not an existing folder"), "\(noFolder.stderr)")
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: empty) }
+        let notEvaluation = try CLI.run(["report", empty.path])
+        #expect(notEvaluation.status == 65 && notEvaluation.stderr.contains("suite.json"), "\(notEvaluation.stderr)")
     }
 }
 

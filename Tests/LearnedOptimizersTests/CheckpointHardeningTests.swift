@@ -86,23 +86,118 @@ import Testing
         try LearnedOptimizerCatalog.checkMatches(name: "adafactor-mlp", checkpoint: adafactor)
     }
 
+    /// The header length of safetensors bytes (the first 8 bytes, little-endian).
+    static func headerLength(_ data: Data) -> Int {
+        (0..<8).reduce(0) { $0 | Int(data[data.startIndex + $1]) << (8 * $1) }
+    }
+
+    /// One flipped bit in the weights is a `corrupted` error naming the content (it used to load and run silently:
+    /// any 4 bytes are a valid F32).
+    @Test func aChangedWeightByteIsDetectedByTheContentHash() throws {
+        let c = try #require(LearnedOptimizerCatalog.untrained(name: "optimus", preset: "small", seed: 3))
+        let data = c.serialized()
+        let parsed = try Checkpoint.parse(data)
+        #expect(parsed.weightsVerified && parsed == c)
+        let start = 8 + Self.headerLength(data)
+        for offset in [start, start + 4 * 777 + 2, data.count - 1] {
+            var bytes = [UInt8](data)
+            bytes[offset] ^= 0x01
+            do {
+                _ = try Checkpoint.parse(Data(bytes))
+                Issue.record("a flipped weight bit at byte \(offset) was accepted")
+            } catch {
+                guard case .corrupted = error else { Issue.record("\(error)"); continue }
+                #expect(error.description.contains("corrupted file content") && error.description.contains("SHA-256"))
+            }
+        }
+    }
+
+    /// A file written before the hash existed (no `weightsSHA256` key) still loads, marked as not verified.
+    @Test func aFileWithoutTheHashLoadsUnverified() throws {
+        let c = try #require(LearnedOptimizerCatalog.untrained(name: "adafactor-mlp", preset: "reference", seed: 3))
+        let data = c.serialized()
+        let n = Self.headerLength(data)
+        var header = try #require(try JSONSerialization.jsonObject(with: data[8..<(8 + n)]) as? [String: Any])
+        var meta = try #require(header["__metadata__"] as? [String: String])
+        #expect(meta[Checkpoint.weightsHashKey] == c.weightsSHA256)
+        meta[Checkpoint.weightsHashKey] = nil
+        header["__metadata__"] = meta
+        let json = [UInt8](try JSONSerialization.data(withJSONObject: header))
+        let old = Data((0..<8).map { UInt8((json.count >> (8 * $0)) & 0xFF) } + json + data[(8 + n)...])
+        let parsed = try Checkpoint.parse(old)
+        #expect(!parsed.weightsVerified && parsed == c)
+        _ = try LearnedOptimizerCatalog.optimizer(from: parsed)
+        // A recorded hash that is not 64 hexadecimal digits is a malformed header, not a silent skip.
+        meta[Checkpoint.weightsHashKey] = "abc"
+        header["__metadata__"] = meta
+        let badJSON = [UInt8](try JSONSerialization.data(withJSONObject: header))
+        let bad = Data((0..<8).map { UInt8((badJSON.count >> (8 * $0)) & 0xFF) } + badJSON + data[(8 + n)...])
+        #expect(throws: CheckpointError.malformedHeader("__metadata__.weightsSHA256 is not 64 lowercase hexadecimal digits")) {
+            try Checkpoint.parse(bad)
+        }
+    }
+
+    /// The hash is over tensors in name order, so a file whose tensors another writer stored in another order (Python's
+    /// safetensors sorts by name) still verifies.
+    @Test func theHashDoesNotDependOnTheOrderOfTensorsInTheFile() throws {
+        let c = try #require(LearnedOptimizerCatalog.untrained(name: "adafactor-mlp", preset: "reference", seed: 4))
+        var tensors: [String: Any] = [:]
+        var weights: [UInt8] = []
+        for t in c.layout.tensors.reversed() {
+            let begin = weights.count
+            for v in c.parameters[t.offset..<(t.offset + t.count)] {
+                withUnsafeBytes(of: v.bitPattern.littleEndian) { weights.append(contentsOf: $0) }
+            }
+            tensors[t.name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [begin, weights.count]]
+        }
+        tensors["__metadata__"] = ["format": Checkpoint.format, "kind": c.kind, "configuration": c.configuration,
+                                   Checkpoint.weightsHashKey: c.weightsSHA256]
+        let json = [UInt8](try JSONSerialization.data(withJSONObject: tensors))
+        let reordered = try Checkpoint.parse(Data((0..<8).map { UInt8((json.count >> (8 * $0)) & 0xFF) } + json + weights))
+        #expect(reordered.weightsVerified && reordered.weightsSHA256 == c.weightsSHA256)
+        #expect(try reordered.parameters(for: reordered.model(AdafactorMLP.self)).map(\.bitPattern)
+            == c.parameters.map(\.bitPattern))
+    }
+
+    /// The shipped checkpoints record their hash (they were rewritten once with `optimus checkpoint rehash`).
+    @Test(arguments: ["optimus-functions.safetensors", "adafactor-mlp-functions.safetensors", "optimus-motion.safetensors"])
+    func theShippedCheckpointsAreVerified(file: String) throws {
+        let url = try #require(LearnedOptimizerCatalog.shippedCheckpoint(file: file))
+        let c = try Checkpoint.read(from: url)
+        #expect(c.weightsVerified, "\(file) records no weight hash")
+    }
+
     /// Seeded byte mutations of a valid checkpoint: each one is refused with an error or loads and runs a few steps;
-    /// none crashes (a crash would end the test process).
+    /// none crashes (a crash would end the test process), and every mutation confined to the weights is refused by
+    /// the content hash.
     @Test func mutatedCheckpointsAreRefusedOrRunNeverCrash() throws {
         let base = try #require(LearnedOptimizerCatalog.untrained(name: "optimus", preset: "small", seed: 3))
             .serialized()
         var g = Xoshiro256StarStar(seed: 2026)
         let objective = try BenchmarkObjective(.sphere, dimension: 4)
-        var loaded = 0, refused = 0
+        let weightsStart = 8 + Self.headerLength(base)
+        var loaded = 0, refused = 0, weightOnly = 0
         for _ in 0..<400 {
             var bytes = [UInt8](base)
             let mutations = 1 + g.nextInt(below: 4)
+            var touchesHeader = false
             for _ in 0..<mutations {
                 let i = g.nextInt(below: bytes.count)
+                if i < weightsStart { touchesHeader = true }
                 switch g.nextInt(below: 3) {
                 case 0: bytes[i] = UInt8(truncatingIfNeeded: g.next())
                 case 1: bytes[i] = [UInt8(ascii: "0"), UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "]")][g.nextInt(below: 4)]
                 default: bytes[i] ^= 1 << UInt8(g.nextInt(below: 8))
+                }
+            }
+            let changed = bytes != [UInt8](base)
+            if !touchesHeader && changed {
+                weightOnly += 1
+                do {
+                    _ = try Checkpoint.parse(Data(bytes))
+                    Issue.record("a mutation of the weights alone was not detected")
+                } catch {
+                    if case .corrupted = error {} else { Issue.record("weights mutated, but: \(error)") }
                 }
             }
             do {
@@ -116,6 +211,6 @@ import Testing
             }
         }
         #expect(loaded + refused == 400)
-        #expect(refused > 0 && loaded > 0)
+        #expect(refused > 0 && weightOnly > 300)
     }
 }

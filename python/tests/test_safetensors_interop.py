@@ -2,6 +2,7 @@
 
 Run by `make test` (after the Swift build): the `optimus` binary is found through $OPTIMUS_BIN, else the debug build.
 """
+import hashlib
 import json
 import os
 import pathlib
@@ -46,8 +47,16 @@ def test_safetensors_reads_the_same_numbers(tmp_path, optimizer, preset):
     assert json.loads(meta["provenance"])["seed"] == "7"
 
 
+def weights_sha256(tensors):
+    """The checkpoint's weight hash (`__metadata__.weightsSHA256`): SHA-256 of the little-endian float32 bytes of the
+    tensors in the order of their names."""
+    return hashlib.sha256(b"".join(np.ascontiguousarray(tensors[n], dtype="<f4").tobytes()
+                                   for n in sorted(tensors))).hexdigest()
+
+
 def test_a_file_written_by_python_is_read_by_optimus(tmp_path):
-    """The other direction: perturb θ in NumPy, save with safetensors, and the CLI reads the new values."""
+    """The other direction: perturb θ in NumPy, save with safetensors, and the CLI reads the new values, provided the
+    weight hash in the metadata is recomputed; a stale hash is refused as corrupted content."""
     from safetensors.numpy import save_file
     src = tmp_path / "a.safetensors"
     run("checkpoint", "init", "--optimizer", "adafactor-mlp", "--preset", "reference", "--seed", "1",
@@ -55,10 +64,22 @@ def test_a_file_written_by_python_is_read_by_optimus(tmp_path):
     tensors = load_file(str(src))
     with safe_open(str(src), framework="numpy") as f:
         meta = f.metadata()
+    assert meta["weightsSHA256"] == weights_sha256(tensors)
+    # Re-saved by Python unchanged (its own tensor order): still verified.
+    same = tmp_path / "same.safetensors"
+    save_file(tensors, str(same), metadata=meta)
+    assert json.loads(run("checkpoint", "inspect", str(same), "--json"))["weightsVerified"] is True
+
     tensors["mlp.0.bias"] = np.array([0.5, -0.25, 1.0, 2.0], dtype=np.float32)
+    stale = tmp_path / "stale.safetensors"
+    save_file(tensors, str(stale), metadata=meta)
+    result = subprocess.run([BIN, "checkpoint", "inspect", str(stale)], capture_output=True, text=True)
+    assert result.returncode == 65 and "corrupted file content" in result.stderr
+
     dst = tmp_path / "b.safetensors"
-    save_file(tensors, str(dst), metadata=meta)
+    save_file(tensors, str(dst), metadata={**meta, "weightsSHA256": weights_sha256(tensors)})
     described = json.loads(run("checkpoint", "inspect", str(dst), "--json", "--values"))
+    assert described["weightsVerified"] is True
     bias = next(t for t in described["tensors"] if t["name"] == "mlp.0.bias")
     assert bias["values"] == [0.5, -0.25, 1.0, 2.0]
 
