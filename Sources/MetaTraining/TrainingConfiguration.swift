@@ -75,9 +75,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         guard outerSteps >= 1 else { throw .invalid("outerSteps", "must be ≥ 1") }
         guard checkpointEvery >= 1 else { throw .invalid("checkpointEvery", "must be ≥ 1") }
         guard metricsEvery >= 1 else { throw .invalid("metricsEvery", "must be ≥ 1") }
-        guard validation.every >= 0, validation.tasks >= 1, validation.steps >= 1 else {
-            throw .invalid("validation", "every ≥ 0, tasks ≥ 1 and steps ≥ 1")
-        }
+        guard validation.every >= 0 else { throw .invalid("validation.every", "\(validation.every) is not valid; must be ≥ 0 (0: never)") }
+        guard validation.tasks >= 1 else { throw .invalid("validation.tasks", "\(validation.tasks) is not valid; must be ≥ 1") }
+        guard validation.steps >= 1 else { throw .invalid("validation.steps", "\(validation.steps) is not valid; must be ≥ 1") }
     }
 
     /// The estimator this configuration trains with: ``estimator``, except that the legacy `pes.persistent = false`

@@ -119,3 +119,19 @@ import Testing
         }
     }
 }
+
+@Suite struct ConfigurationErrorTests {
+    /// A bad validation field is named exactly (it used to be reported as "validation" for any of the three).
+    @Test func badValidationFieldsAreNamed() {
+        for (field, change) in [("validation.tasks", { (c: inout TrainingConfiguration) in c.validation.tasks = 0 }),
+                                ("validation.steps", { (c: inout TrainingConfiguration) in c.validation.steps = -3 }),
+                                ("validation.every", { (c: inout TrainingConfiguration) in c.validation.every = -1 })] {
+            var c = TrainingConfiguration()
+            change(&c)
+            do {
+                try c.validate()
+                Issue.record("\(field) accepted")
+            } catch { #expect("\(error)".hasPrefix(field + ":"), "\(error)") }
+        }
+    }
+}
