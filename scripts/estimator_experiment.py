@@ -11,6 +11,7 @@ estimator (and the validation spacing, so validations fall at similar CPU spacin
 interrupting and running the script again continues each run where its last checkpoint left it (bit-identically).
 """
 import argparse
+import gzip
 import json
 import pathlib
 import subprocess
@@ -80,6 +81,13 @@ def main():
             cmd.append("--resume")
         print("$", " ".join(cmd), flush=True)
         subprocess.run(cmd, check=True)
+    for name in estimators:
+        # The metrics are committed gzipped (metrics.jsonl itself is ignored): keep both in step.
+        plain, packed = root / name / "metrics.jsonl", root / name / "metrics.jsonl.gz"
+        if plain.exists():
+            packed.write_bytes(gzip.compress(plain.read_bytes(), 9, mtime=0))
+        elif packed.exists():
+            plain.write_bytes(gzip.decompress(packed.read_bytes()))
     figure = root / "validation-vs-cpu.svg"
     subprocess.run([args.binary, "plot-training", *[str(root / n) for n in estimators], "--output", str(figure)],
                    check=True)
