@@ -234,7 +234,9 @@ def main():
         print(f"failures ({len(failures)}), reproducers in {keep}/:")
         for f in failures[:20]:
             print("  ", json.dumps(f)[:400])
-    summary = {"count": args.count, "seed": args.seed, "binary": args.binary, "jobs": args.jobs, "seconds": seconds,
+    # Recorded relative to the repository when it lives there (the summary is committed; no machine paths in it).
+    binary = os.path.relpath(args.binary, ROOT) if os.path.abspath(args.binary).startswith(str(ROOT)) else args.binary
+    summary = {"count": args.count, "seed": args.seed, "binary": binary, "jobs": args.jobs, "seconds": seconds,
                "outcomes": total, "byKind": {k: {o: counts.get((k, o), 0) for o in outcomes} for k in kinds},
                "weightMutations": weight_mutations, "undetectedWeightMutations": undetected,
                "failures": failures}
