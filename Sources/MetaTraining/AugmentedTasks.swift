@@ -15,6 +15,50 @@ public struct AugmentedTaskSpec: Codable, Hashable, Sendable {
         case benchmark(TaskSpec)
         /// f(y) = ½·Σ λ_i (y_i − m_i)² with λ_i = κ^(−i/(d−1)) (i = 0…d−1), m and the start drawn from `seed`.
         case quadratic(dimension: Int, conditionNumber: Double, seed: UInt64)
+
+        // Coded as a record with a kind and optional fields rather than Swift's synthesized single-key form: the
+        // training state's keyless ``BinaryCoder`` cannot tell which key a synthesized enum container holds.
+        private enum CodingKeys: String, CodingKey { case kind, task, dimension, conditionNumber, seed }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            switch self {
+            case .benchmark(let task):
+                try c.encode("benchmark", forKey: .kind)
+                try c.encodeIfPresent(task, forKey: .task)
+                try c.encodeIfPresent(Int?.none, forKey: .dimension)
+                try c.encodeIfPresent(Double?.none, forKey: .conditionNumber)
+                try c.encodeIfPresent(UInt64?.none, forKey: .seed)
+            case .quadratic(let d, let kappa, let seed):
+                try c.encode("quadratic", forKey: .kind)
+                try c.encodeIfPresent(TaskSpec?.none, forKey: .task)
+                try c.encodeIfPresent(d, forKey: .dimension)
+                try c.encodeIfPresent(kappa, forKey: .conditionNumber)
+                try c.encodeIfPresent(seed, forKey: .seed)
+            }
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let kind = try c.decode(String.self, forKey: .kind)
+            let task = try c.decodeIfPresent(TaskSpec.self, forKey: .task)
+            let d = try c.decodeIfPresent(Int.self, forKey: .dimension)
+            let kappa = try c.decodeIfPresent(Double.self, forKey: .conditionNumber)
+            let seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
+            switch kind {
+            case "benchmark":
+                guard let task else { throw DecodingError.dataCorruptedError(forKey: .task, in: c, debugDescription: "a benchmark task needs its task") }
+                self = .benchmark(task)
+            case "quadratic":
+                guard let d, let kappa, let seed else {
+                    throw DecodingError.dataCorruptedError(forKey: .dimension, in: c,
+                                                           debugDescription: "a quadratic needs dimension, conditionNumber and seed")
+                }
+                self = .quadratic(dimension: d, conditionNumber: kappa, seed: seed)
+            default:
+                throw DecodingError.dataCorruptedError(forKey: .kind, in: c, debugDescription: "unknown task kind '\(kind)'")
+            }
+        }
     }
 
     public var base: Base

@@ -125,6 +125,25 @@ struct KeyedEnc<Key: CodingKey>: KeyedEncodingContainerProtocol {
     func encodeIfPresent<T: Encodable>(_ v: T?, forKey key: Key) throws {
         if let v { append(s, 1); try encode(v, forKey: key) } else { append(s, 0) }
     }
+    // The protocol's own overloads for optional primitives would otherwise take its default implementations, which
+    // write nothing for nil (and no flag for a value): every optional carries its flag here.
+    func encodeIfPresent(_ v: Bool?, forKey key: Key) throws { try encodeIfPresent(v.map { $0 }, as: key) }
+    func encodeIfPresent(_ v: String?, forKey key: Key) throws { try encodeIfPresent(v.map { $0 }, as: key) }
+    func encodeIfPresent(_ v: Double?, forKey key: Key) throws { try encodeIfPresent(v.map { $0 }, as: key) }
+    func encodeIfPresent(_ v: Float?, forKey key: Key) throws { try encodeIfPresent(v.map { $0 }, as: key) }
+    func encodeIfPresent(_ v: Int?, forKey key: Key) throws { try encodeIfPresent(v.map { $0 }, as: key) }
+    func encodeIfPresent(_ v: Int8?, forKey key: Key) throws { try encodeIfPresent(v.map { $0 }, as: key) }
+    func encodeIfPresent(_ v: Int16?, forKey key: Key) throws { try encodeIfPresent(v.map { $0 }, as: key) }
+    func encodeIfPresent(_ v: Int32?, forKey key: Key) throws { try encodeIfPresent(v.map { $0 }, as: key) }
+    func encodeIfPresent(_ v: Int64?, forKey key: Key) throws { try encodeIfPresent(v.map { $0 }, as: key) }
+    func encodeIfPresent(_ v: UInt?, forKey key: Key) throws { try encodeIfPresent(v.map { $0 }, as: key) }
+    func encodeIfPresent(_ v: UInt8?, forKey key: Key) throws { try encodeIfPresent(v.map { $0 }, as: key) }
+    func encodeIfPresent(_ v: UInt16?, forKey key: Key) throws { try encodeIfPresent(v.map { $0 }, as: key) }
+    func encodeIfPresent(_ v: UInt32?, forKey key: Key) throws { try encodeIfPresent(v.map { $0 }, as: key) }
+    func encodeIfPresent(_ v: UInt64?, forKey key: Key) throws { try encodeIfPresent(v.map { $0 }, as: key) }
+    private func encodeIfPresent<T: Encodable>(_ v: T?, as key: Key) throws {
+        if let v { append(s, 1); try encode(v, forKey: key) } else { append(s, 0) }
+    }
     func encode<T: Encodable>(_ v: T, forKey key: Key) throws { try single().encode(v) }
     func encode(_ v: Bool, forKey key: Key) throws { try single().encode(v) }
     func encode(_ v: String, forKey key: Key) throws { try single().encode(v) }
@@ -220,6 +239,23 @@ struct KeyedDec<Key: CodingKey>: KeyedDecodingContainerProtocol {
     private func single() throws -> UnkeyedDec { try UnkeyedDec(r: r) }
     func decodeNil(forKey key: Key) throws -> Bool { false }
     func decodeIfPresent<T: Decodable>(_ t: T.Type, forKey key: Key) throws -> T? {
+        try r.u64() == 1 ? try decode(t, forKey: key) : nil
+    }
+    func decodeIfPresent(_ t: Bool.Type, forKey key: Key) throws -> Bool? { try flagged(t, key) }
+    func decodeIfPresent(_ t: String.Type, forKey key: Key) throws -> String? { try flagged(t, key) }
+    func decodeIfPresent(_ t: Double.Type, forKey key: Key) throws -> Double? { try flagged(t, key) }
+    func decodeIfPresent(_ t: Float.Type, forKey key: Key) throws -> Float? { try flagged(t, key) }
+    func decodeIfPresent(_ t: Int.Type, forKey key: Key) throws -> Int? { try flagged(t, key) }
+    func decodeIfPresent(_ t: Int8.Type, forKey key: Key) throws -> Int8? { try flagged(t, key) }
+    func decodeIfPresent(_ t: Int16.Type, forKey key: Key) throws -> Int16? { try flagged(t, key) }
+    func decodeIfPresent(_ t: Int32.Type, forKey key: Key) throws -> Int32? { try flagged(t, key) }
+    func decodeIfPresent(_ t: Int64.Type, forKey key: Key) throws -> Int64? { try flagged(t, key) }
+    func decodeIfPresent(_ t: UInt.Type, forKey key: Key) throws -> UInt? { try flagged(t, key) }
+    func decodeIfPresent(_ t: UInt8.Type, forKey key: Key) throws -> UInt8? { try flagged(t, key) }
+    func decodeIfPresent(_ t: UInt16.Type, forKey key: Key) throws -> UInt16? { try flagged(t, key) }
+    func decodeIfPresent(_ t: UInt32.Type, forKey key: Key) throws -> UInt32? { try flagged(t, key) }
+    func decodeIfPresent(_ t: UInt64.Type, forKey key: Key) throws -> UInt64? { try flagged(t, key) }
+    private func flagged<T: Decodable>(_ t: T.Type, _ key: Key) throws -> T? {
         try r.u64() == 1 ? try decode(t, forKey: key) : nil
     }
     func decode<T: Decodable>(_ t: T.Type, forKey key: Key) throws -> T { try single().decode(t) }

@@ -1,3 +1,4 @@
+import Foundation
 import LearnedOptimizers
 import Objectives
 import OptimusNumerics
@@ -22,7 +23,7 @@ public protocol InnerProblem: Sendable {
 /// trajectory's task is part of the checkpointed training state and can be replayed); building a spec gives the
 /// objective, its start and the f* of the meta-loss.
 public protocol TrainingTaskFamily: Sendable {
-    associatedtype Spec: Codable & Sendable
+    associatedtype Spec: Codable & Sendable & Hashable
     func sample(using g: inout Xoshiro256StarStar) -> Spec
     /// The objective, the start x₀ and the reference value f* of ``MetaLossNormalizer`` (the known minimum, or a lower
     /// bound such as 0 for a nonnegative loss).
@@ -42,11 +43,19 @@ where Model.Stepper.State: Codable {
     public let model: Model
     public let tasks: Tasks
     public let normalizer: MetaLossNormalizer
+    /// The objectives of the tasks in flight, built once per task rather than once per inner step.
+    let objectives: ObjectiveCache<Tasks.Spec>
 
     public init(model: Model, tasks: Tasks, normalizer: MetaLossNormalizer = .init()) {
         self.model = model
         self.tasks = tasks
         self.normalizer = normalizer
+        objectives = ObjectiveCache(capacity: 512)
+    }
+
+    /// The task's objective, from the cache (building is deterministic, so a hit is exactly what a rebuild gives).
+    func objective(_ spec: Tasks.Spec) -> any Objective {
+        objectives.value(for: spec) { tasks.build($0).objective }
     }
 
     public struct State: Codable, Sendable {
@@ -70,7 +79,7 @@ where Model.Stepper.State: Codable {
     }
 
     public func step(_ stepper: Model.Stepper, state: inout State) -> Double {
-        let (objective, _, _) = tasks.build(state.task)
+        let objective = objective(state.task)
         let (f, g) = objective.valueAndGradient(at: state.optimizer.point)
         let finite = f.isFinite && g.allSatisfy(\.isFinite)
         _ = stepper.update(&state.optimizer, value: finite ? f : .nan, gradient: g)
@@ -89,10 +98,48 @@ public protocol DifferentiableInnerProblem: InnerProblem {
 
 extension LearnedOptimizerProblem: DifferentiableInnerProblem where Model: DifferentiableLearnedOptimizer {
     public func unrollWithGradient(theta: [Float], state: inout State, steps: Int) -> UnrollGradient {
-        let (objective, _, _) = tasks.build(state.task)
+        let objective = objective(state.task)
         let normalizer = self.normalizer, start = state.startValue, fStar = state.fStar
         return model.unrollGradient(theta: theta, state: &state.optimizer, objective: objective, steps: steps) { f in
             normalizer.lossAndDerivative(value: f, start: start, fStar: fStar)
         }
+    }
+}
+
+/// A bounded, thread-safe map from task specs to their built objectives: a trajectory's objective is needed at each
+/// of its inner steps (by both members of an antithetic pair, on any thread), and building one can cost far more than
+/// a step (a rotated task's Q is O(d³); a motion window re-synthesizes its observations). The oldest entries are
+/// evicted first; an evicted task is simply built again.
+final class ObjectiveCache<Spec: Hashable & Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [Spec: any Objective] = [:]
+    private var order: [Spec] = []
+    private var head = 0
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func value(for spec: Spec, build: (Spec) -> any Objective) -> any Objective {
+        lock.lock()
+        if let hit = entries[spec] {
+            lock.unlock()
+            return hit
+        }
+        lock.unlock()
+        let built = build(spec)  // outside the lock: other threads keep going
+        lock.lock()
+        defer { lock.unlock() }
+        if let raced = entries[spec] { return raced }
+        entries[spec] = built
+        order.append(spec)
+        if entries.count > capacity {
+            entries[order[head]] = nil
+            head += 1
+            if head > capacity {  // compact the queue now and then
+                order.removeFirst(head)
+                head = 0
+            }
+        }
+        return built
     }
 }

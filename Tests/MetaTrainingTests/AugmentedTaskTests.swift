@@ -1,4 +1,5 @@
 import Foundation
+import LearnedOptimizers
 import Objectives
 import OptimusNumerics
 import Testing
@@ -133,5 +134,76 @@ import Testing
                 Issue.record("\(field) accepted")
             } catch { #expect("\(error)".hasPrefix(field + ":"), "\(error)") }
         }
+    }
+}
+
+@Suite struct ObjectiveCacheTests {
+    /// Built once per spec while it stays among the `capacity` newest; the oldest is evicted first and rebuilt when
+    /// asked for again.
+    @Test func buildsOncePerTaskAndEvictsTheOldest() {
+        let cache = ObjectiveCache<Int>(capacity: 2)
+        var builds: [Int] = []
+        func get(_ k: Int) -> Int {
+            cache.value(for: k) { key in
+                builds.append(key)
+                return ClosureObjective(dimension: key) { _, _ in 0 }
+            }.dimension
+        }
+        #expect([1, 2, 1, 2, 3, 2, 1].map(get) == [1, 2, 1, 2, 3, 2, 1])
+        #expect(builds == [1, 2, 3, 1])  // 3 evicted 1; asking for 1 again rebuilds it
+    }
+}
+
+@Suite struct AugmentedStateTests {
+    /// Both kinds of augmented task survive the training state's keyless binary coding (a synthesized enum coding did
+    /// not: the state was written but could not be read back), and a run on the augmented family resumes
+    /// bit-identically.
+    @Test func augmentedTasksRoundTripAndRunsResume() throws {
+        var distribution = AugmentedTaskDistribution()
+        distribution.base = TaskDistribution(maximumDimension: 6)
+        distribution.quadraticProbability = 0.5
+        var g = Xoshiro256StarStar(seed: 5)
+        let specs = (0..<40).map { _ in distribution.sample(using: &g) }
+        #expect(specs.contains { if case .quadratic = $0.base { true } else { false } })
+        #expect(specs.contains { if case .benchmark = $0.base { true } else { false } })
+        #expect(try BinaryCoder.decode([AugmentedTaskSpec].self, from: BinaryCoder.encode(specs)) == specs)
+        #expect(try JSONDecoder().decode([AugmentedTaskSpec].self, from: JSONEncoder().encode(specs)) == specs)
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("augmented-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func config(_ steps: Int) -> TrainingConfiguration {
+            var c = ExtendRunTests.config(steps: steps)
+            c.taskFamily = "augmented"
+            c.augmentedTasks = distribution
+            return c
+        }
+        let extended = folder.appendingPathComponent("extended"), straight = folder.appendingPathComponent("straight")
+        try MetaTrainingRun.run(configuration: config(2), output: extended, resume: false)
+        try MetaTrainingRun.run(configuration: config(4), output: extended, resume: true)
+        try MetaTrainingRun.run(configuration: config(4), output: straight, resume: false)
+        let a = try Checkpoint.read(from: extended.appendingPathComponent("adafactor-mlp.safetensors"))
+        let b = try Checkpoint.read(from: straight.appendingPathComponent("adafactor-mlp.safetensors"))
+        #expect(a.parameters.map(\.bitPattern) == b.parameters.map(\.bitPattern))
+    }
+}
+
+@Suite struct BinaryCoderOptionalTests {
+    struct Record: Codable, Equatable {
+        var a: Int?
+        var b: Double?
+        var c: UInt64?
+        var d: String?
+        var e: Bool?
+        var f: [Double]?
+        var g: Float
+    }
+
+    /// Optional primitives, present or nil, round-trip: the keyed container's own overloads for them used to write
+    /// nothing for nil, so the next field was read in its place.
+    @Test func optionalPrimitivesRoundTrip() throws {
+        let values = [Record(a: nil, b: nil, c: nil, d: nil, e: nil, f: nil, g: 1.5),
+                      Record(a: -3, b: 2.5, c: 7, d: "x", e: false, f: [1, 2], g: -0.25),
+                      Record(a: nil, b: .infinity, c: nil, d: "", e: true, f: [], g: 0)]
+        #expect(try BinaryCoder.decode([Record].self, from: BinaryCoder.encode(values)) == values)
     }
 }
