@@ -13,7 +13,7 @@ public enum GradientPrecision: String, Codable, Sendable {
 
 /// One learned optimizer's step, recorded for its backward pass: the part that differs between models. The unroll
 /// (objective, Hessian–vector products, meta-loss, the order of the adjoint sweep) is shared by
-/// ``differentiateUnroll(_:state:objective:steps:loss:parameterCount:)``.
+/// `differentiateUnroll(_:state:point:objective:steps:loss:parameterCount:)`.
 protocol StepTape {
     associatedtype State
     associatedtype Record
@@ -79,8 +79,4 @@ func differentiateUnroll<Tape: StepTape>(
     }
     if !thetaGradient.allSatisfy(\.isFinite) { finite = false }
     return UnrollGradient(losses: losses, gradient: thetaGradient, finite: finite)
-}
-
-extension Array where Element: BinaryFloatingPoint {
-    @inline(__always) func converted<T: BinaryFloatingPoint>(to: T.Type) -> [T] { map { T($0) } }
 }
