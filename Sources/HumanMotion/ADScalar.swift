@@ -1,9 +1,5 @@
 import _Differentiation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import OptimusNumerics
 
 // The C math functions under names that member functions called exp/sin/… cannot shadow.
 @usableFromInline func cExp(_ x: Double) -> Double { exp(x) }

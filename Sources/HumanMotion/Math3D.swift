@@ -1,9 +1,5 @@
 import _Differentiation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import OptimusNumerics
 
 /// A 3-vector of Doubles (x, y, z); the world is y-up, +x forward, +z right (the clips' convention).
 public typealias Vec3 = SIMD3<Double>

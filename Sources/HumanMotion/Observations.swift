@@ -1,12 +1,6 @@
 import _Differentiation
 import OptimusNumerics
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Synthetic observations of a clip (`docs/physics-motion.md`, *Observation protocol*), all drawn from one seeded
 /// generator:
 ///

@@ -1,12 +1,7 @@
 import _Differentiation
 import Foundation
 import Objectives
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import OptimusNumerics
 
 /// Weights of the reconstruction loss (`docs/physics-motion.md`, *Loss*; the defaults are the suggested starting
 /// values listed there, except the two keypoint terms). Every data term is a mean over the window's observed frames.

@@ -1,9 +1,5 @@
 import _Differentiation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import OptimusNumerics
 
 /// The simulated state: a pose (generalized positions) and generalized velocities.
 ///

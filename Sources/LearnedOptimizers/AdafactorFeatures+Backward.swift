@@ -1,8 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import OptimusNumerics
+
 
 extension AdafactorFeatures {
     /// Adjoints of the accumulators m [N×3], r [N], v [N×3] (Double, like the accumulators).

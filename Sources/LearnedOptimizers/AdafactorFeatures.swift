@@ -1,8 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import OptimusNumerics
+
 
 /// The per-parameter input features of the Adafactor-MLP learned optimizer (Metz et al. 2022,
 /// `learned_optimization/learned_optimizers/adafac_mlp_lopt.py`), for a flat parameter vector.

@@ -1,12 +1,7 @@
 import NeuralNetworks
 import Objectives
 import Optimizers
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import OptimusNumerics
 
 extension AdafactorMLP: DifferentiableLearnedOptimizer {
     public func unrollGradient(

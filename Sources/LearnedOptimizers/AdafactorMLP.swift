@@ -1,5 +1,6 @@
 import NeuralNetworks
 import Optimizers
+import OptimusNumerics
 
 /// The Adafactor-MLP learned optimizer (Metz et al. 2022, "Practical tradeoffs between memory, compute, and
 /// performance in learned optimizers"), the paper's learned baseline.
@@ -130,9 +131,4 @@ public struct AdafactorMLPOptimizer: Optimizer {
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 @inline(__always) func libmExp(_ x: Double) -> Double { exp(x) }

@@ -2,12 +2,6 @@ import NeuralNetworks
 import OptimusNumerics
 import Optimizers
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// An ``Optimus`` model with fixed meta-parameters, as an ordinary optimizer. One evaluation per step.
 public struct OptimusOptimizer: Optimizer {
     public var name: String {

@@ -1,12 +1,6 @@
 import Objectives
 import OptimusNumerics
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A task of the augmented training distribution: a benchmark task or a conditioned quadratic, optionally rotated,
 /// stretched and rescaled (``AffineObjective``). Codable and replayable like ``TaskSpec``.
 public struct AugmentedTaskSpec: Codable, Hashable, Sendable {

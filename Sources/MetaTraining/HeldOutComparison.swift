@@ -4,12 +4,6 @@ import Objectives
 import Optimizers
 import OptimusNumerics
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Trained optimizers against tuned Adam and L-BFGS with the same budget of objective evaluations (the learned
 /// optimizers take one per step), on two kinds of held-out problems:
 ///

@@ -2,12 +2,6 @@ import Dispatch
 import Foundation
 import OptimusNumerics
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// How long inner trajectories are (learned_optimization's truncation schedules).
 public enum TruncationSchedule: Codable, Equatable, Sendable {
     /// Every trajectory has `length` train steps.

@@ -1,12 +1,6 @@
 import Objectives
 import OptimusNumerics
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A task: one benchmark function at one dimension with a random offset and a random start, fully described by a
 /// Codable spec, so sampled tasks can be logged and replayed (sampling is separate from building).
 public struct TaskSpec: Codable, Hashable, Sendable {

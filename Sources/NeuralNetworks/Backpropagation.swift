@@ -1,11 +1,5 @@
 import OptimusNumerics
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The scalar types the layers run in: `Float` for inference and meta-training, `Double` for the reference path that
 /// gradient checks compare against finite differences.
 ///

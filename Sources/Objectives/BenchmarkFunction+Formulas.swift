@@ -1,8 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import OptimusNumerics
+
 
 // Notation: x is 0-based in code, i = k + 1 is the 1-based index of the SFU formulas; d = x.count.
 // Formulas, constants and conventions: docs/test-functions.md, *Definitions* and *Conventions*.

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import OptimusNumerics
 
 // Notation as in BenchmarkFunction+Formulas.swift: x is 0-based, i = k + 1 is the 1-based SFU index, d = x.count.

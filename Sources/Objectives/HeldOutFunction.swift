@@ -1,8 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import OptimusNumerics
+
 
 // Notation: x is 0-based in code, i = k + 1 is the 1-based index of the published formulas; d = x.count.
 // Definitions, domains and minima: docs/test-functions.md, *Held-out functions*.

@@ -1,10 +1,5 @@
 import Synchronization
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import OptimusNumerics
 
 /// The global minimum of the Michalewicz function (m = 10) **on the box [0, π]ᵈ**, for any d.
 ///

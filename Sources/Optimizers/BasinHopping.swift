@@ -1,11 +1,5 @@
 import OptimusNumerics
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Basin hopping (Wales & Doye 1997) around any local optimizer.
 ///
 /// The run alternates local searches and random hops: a local search of at most `localIterations` iterations (or

@@ -1,8 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import OptimusNumerics
+
 
 /// The state of a first-order method (``GradientDescent``, ``Momentum``, ``Adam``): one evaluation per iteration.
 public struct FirstOrderState: OptimizerState {

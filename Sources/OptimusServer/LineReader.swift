@@ -1,8 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import OptimusNumerics
+
 
 /// Reads `\n`-terminated lines from a file descriptor in bounded chunks, never holding more than `maximumLength`
 /// bytes of one line: a longer line is discarded up to its newline as it streams past and reported once, as

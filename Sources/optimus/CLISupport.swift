@@ -1,12 +1,7 @@
 import ArgumentParser
 import Foundation
 import OptimusKit
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import OptimusNumerics
 
 /// Exit codes of the command-line contract (BSD sysexits), documented in the README.
 enum ExitStatus {

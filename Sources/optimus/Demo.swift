@@ -2,10 +2,6 @@ import ArgumentParser
 import Foundation
 import OptimusKit
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `optimus demo`: the README's main job. The classical optimizers and the shipped learned optimizers side by side on
 /// a few benchmark problems under the paper's protocol, through the same harness as `optimus evaluate` (the built-in
 /// suite `demo`), and one table that says who won each problem.

@@ -3,10 +3,6 @@ import Foundation
 import OptimusKit
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `optimus evaluate`: every problem × solver × start of a suite, as JSON Lines; resumable.
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,10 +2,6 @@ import ArgumentParser
 import Foundation
 import OptimusKit
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `optimus train`: meta-trains a learned optimizer (PES by default; the configuration's `estimator`).
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
