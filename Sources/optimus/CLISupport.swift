@@ -130,13 +130,9 @@ func log(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
-/// A JSON encoder for results: sorted keys, non-finite numbers as `null` (never a string such as "NaN"; the output
-/// that can hold one says why in a reason field).
-func makeJSONEncoder(pretty: Bool = false) -> JSONEncoder {
-    let e = NonFiniteAsNullJSONEncoder()
-    e.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-    return e
-}
+/// A JSON encoder for results: the records' encoder (``Evaluation/makeRecordEncoder(pretty:)``: sorted keys,
+/// non-finite numbers as `null`, never a string such as "NaN"; the output that can hold one says why in a reason field).
+func makeJSONEncoder(pretty: Bool = false) -> JSONEncoder { makeRecordEncoder(pretty: pretty) }
 
 /// Prints one JSON object on standard output.
 func printJSON(_ value: some Encodable) throws {
