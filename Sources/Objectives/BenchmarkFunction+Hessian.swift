@@ -15,9 +15,6 @@ extension BenchmarkFunction {
         let d = x.count
         let n = Double(d)
         var h = Matrix<Double>(rows: d, columns: d)
-        func diagonal(_ second: (Int, Double) -> Double) {
-            for k in 0..<d { h[k, k] = second(k, x[k]) }
-        }
         switch self {
         case .ackley:
             let a = 20.0, b = 0.2, c = 2 * Double.pi
@@ -63,49 +60,9 @@ extension BenchmarkFunction {
                 h[j, j] = 1.0 / 2000 + product / Double(j + 1)
             }
 
-        case .levy:
-            // Each term depends on one w_k = 1 + (x_k − 1)/4, so H is diagonal; d²/dx² = (1/16)·d²/dw².
-            let pi = Double.pi
-            for k in 0..<d {
-                let w = 1 + (x[k] - 1) / 4
-                var second = 0.0
-                if k == 0 { second += 2 * pi * pi * cos(2 * pi * w) }
-                if k < d - 1 {
-                    let theta = pi * w + 1, s = sin(theta)
-                    second += 2 * (1 + 10 * s * s) + 40 * pi * (w - 1) * sin(2 * theta)
-                        + 20 * pi * pi * (w - 1) * (w - 1) * cos(2 * theta)
-                } else {
-                    let s = sin(2 * pi * w)
-                    second += 2 * (1 + s * s) + 8 * pi * (w - 1) * sin(4 * pi * w)
-                        + 8 * pi * pi * (w - 1) * (w - 1) * cos(4 * pi * w)
-                }
-                h[k, k] = second / 16
-            }
-
-        case .rastrigin:
-            let twoPi = 2 * Double.pi
-            diagonal { _, v in 2 + 10 * twoPi * twoPi * cos(twoPi * v) }
-
-        case .schwefel:
-            // −d²/dx² [x·sin√|x|] = −sign(x)/(2√|x|)·(1.5·cos√|x| − 0.5·√|x|·sin√|x|); unbounded at x = 0.
-            diagonal { _, v in
-                let r = abs(v).squareRoot()
-                guard r > 0 else { return .infinity }
-                return -(v > 0 ? 1 : -1) / (2 * r) * (1.5 * cos(r) - 0.5 * r * sin(r))
-            }
-
-        case .rotatedHyperEllipsoid:
-            diagonal { k, _ in 2 * Double(d - k) }
-
-        case .sphere:
-            diagonal { _, _ in 2 }
-
-        case .sumOfDifferentPowers:
-            // d²/dx² |x|^(i+1) = (i+1)·i·|x|^(i−1) = (k+2)(k+1)|x|^k.
-            diagonal { k, v in Double((k + 2) * (k + 1)) * pow(abs(v), Double(k)) }
-
-        case .sumSquares:
-            diagonal { k, _ in 2 * Double(k + 1) }
+        case .levy, .rastrigin, .schwefel, .rotatedHyperEllipsoid, .sphere, .sumOfDifferentPowers, .sumSquares,
+             .michalewicz, .styblinskiTang:
+            for k in 0..<d { h[k, k] = diagonalSecondDerivative(k, x[k], dimension: d) }
 
         case .trid:
             for k in 0..<d {
@@ -146,26 +103,6 @@ extension BenchmarkFunction {
                 h[k + 1, k] -= 400 * x[k]
             }
 
-        case .michalewicz:
-            // Term −sin(x)·s²⁰ with s = sin u, u = i·x²/π (u′ = 2ix/π, u″ = 2i/π). With q(x) = s²⁰:
-            // q′ = 20s¹⁹cos(u)u′, q″ = 20·[19s¹⁸cos²(u)u′² − s²⁰u′² + s¹⁹cos(u)u″];
-            // (sin x·q)″ = −sin x·q + 2cos x·q′ + sin x·q″.
-            diagonal { k, v in
-                let i = Double(k + 1)
-                let u = i * v * v / Double.pi
-                let du = 2 * i * v / Double.pi, ddu = 2 * i / Double.pi
-                let s = sin(u), cu = cos(u)
-                var s18 = 1.0
-                for _ in 0..<18 { s18 *= s }
-                let s19 = s18 * s, s20 = s19 * s
-                let q1 = 20 * s19 * cu * du
-                let q2 = 20 * (19 * s18 * cu * cu * du * du - s20 * du * du + s19 * cu * ddu)
-                return -(-sin(v) * s20 + 2 * cos(v) * q1 + sin(v) * q2)
-            }
-
-        case .styblinskiTang:
-            diagonal { _, v in 6 * v * v - 16 }
-
         case .powell:
             // Per block: 2·∇t₁∇t₁ᵀ + 10·∇t₂∇t₂ᵀ + 12t₃²·∇t₃∇t₃ᵀ + 120t₄²·∇t₄∇t₄ᵀ.
             for block in 0..<(d / 4) {
@@ -189,5 +126,65 @@ extension BenchmarkObjective {
         precondition(x.count == dimension, "\(function.rawValue): x has \(x.count) values, expected \(dimension)")
         guard let o = offset else { return function.hessian(x) }
         return function.hessian(zip(x, o).map { $0 - $1 })
+    }
+}
+
+extension BenchmarkFunction {
+    /// Hₖₖ at coordinate k (0-based, value t = xₖ) of a function whose Hessian is diagonal (Levy, Rastrigin,
+    /// Schwefel, Rotated Hyper-Ellipsoid, Sphere, Sum of Different Powers, Sum Squares, Michalewicz, Styblinski-Tang):
+    /// the one place for these second derivatives, used by ``hessian(_:)`` and ``hessianVectorProduct(_:_:)``.
+    func diagonalSecondDerivative(_ k: Int, _ t: Double, dimension d: Int) -> Double {
+        switch self {
+        case .levy:
+            // Each term depends on one w_k = 1 + (x_k − 1)/4; d²/dx² = (1/16)·d²/dw².
+            let pi = Double.pi
+            let w = 1 + (t - 1) / 4
+            var second = 0.0
+            if k == 0 { second += 2 * pi * pi * cos(2 * pi * w) }
+            if k < d - 1 {
+                let theta = pi * w + 1, s = sin(theta)
+                second += 2 * (1 + 10 * s * s) + 40 * pi * (w - 1) * sin(2 * theta)
+                    + 20 * pi * pi * (w - 1) * (w - 1) * cos(2 * theta)
+            } else {
+                let s = sin(2 * pi * w)
+                second += 2 * (1 + s * s) + 8 * pi * (w - 1) * sin(4 * pi * w)
+                    + 8 * pi * pi * (w - 1) * (w - 1) * cos(4 * pi * w)
+            }
+            return second / 16
+        case .rastrigin:
+            let twoPi = 2 * Double.pi
+            return 2 + 10 * twoPi * twoPi * cos(twoPi * t)
+        case .schwefel:
+            // −d²/dx² [x·sin√|x|] = −sign(x)/(2√|x|)·(1.5·cos√|x| − 0.5·√|x|·sin√|x|); unbounded at x = 0.
+            let r = abs(t).squareRoot()
+            guard r > 0 else { return .infinity }
+            return -(t > 0 ? 1 : -1) / (2 * r) * (1.5 * cos(r) - 0.5 * r * sin(r))
+        case .rotatedHyperEllipsoid:
+            return 2 * Double(d - k)
+        case .sphere:
+            return 2
+        case .sumOfDifferentPowers:
+            return Double((k + 2) * (k + 1)) * pow(abs(t), Double(k))
+        case .sumSquares:
+            return 2 * Double(k + 1)
+        case .michalewicz:
+            // Term −sin(x)·s²⁰ with s = sin u, u = i·x²/π (u′ = 2ix/π, u″ = 2i/π). With q(x) = s²⁰:
+            // q′ = 20s¹⁹cos(u)u′, q″ = 20·[19s¹⁸cos²(u)u′² − s²⁰u′² + s¹⁹cos(u)u″];
+            // (sin x·q)″ = −sin x·q + 2cos x·q′ + sin x·q″.
+            let i = Double(k + 1)
+            let u = i * t * t / Double.pi
+            let du = 2 * i * t / Double.pi, ddu = 2 * i / Double.pi
+            let s = sin(u), cu = cos(u)
+            var s18 = 1.0
+            for _ in 0..<18 { s18 *= s }
+            let s19 = s18 * s, s20 = s19 * s
+            let q1 = 20 * s19 * cu * du
+            let q2 = 20 * (19 * s18 * cu * cu * du * du - s20 * du * du + s19 * cu * ddu)
+            return -(-sin(t) * s20 + 2 * cos(t) * q1 + sin(t) * q2)
+        case .styblinskiTang:
+            return 6 * t * t - 16
+        default:
+            preconditionFailure("\(rawValue) has no diagonal Hessian")
+        }
     }
 }

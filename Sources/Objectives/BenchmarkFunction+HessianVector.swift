@@ -27,9 +27,6 @@ extension BenchmarkFunction {
         let d = x.count
         let n = Double(d)
         var out = [Double](repeating: 0, count: d)
-        func diagonal(_ second: (Int, Double) -> Double) {
-            for k in 0..<d { out[k] = second(k, x[k]) * v[k] }
-        }
         switch self {
         case .ackley:
             let a = 20.0, b = 0.2, c = 2 * Double.pi
@@ -78,49 +75,13 @@ extension BenchmarkFunction {
                 suffix = (suffix.p * cosines[j], suffix.p * weights[j] * v[j] + suffix.q * cosines[j])
             }
 
-        case .levy:
-            let pi = Double.pi
+        case .levy, .rastrigin, .schwefel, .rotatedHyperEllipsoid, .sphere, .sumOfDifferentPowers, .sumSquares,
+             .michalewicz, .styblinskiTang:
             for k in 0..<d {
-                let w = 1 + (x[k] - 1) / 4
-                var second = 0.0
-                if k == 0 { second += 2 * pi * pi * cos(2 * pi * w) }
-                if k < d - 1 {
-                    let theta = pi * w + 1, s = sin(theta)
-                    second += 2 * (1 + 10 * s * s) + 40 * pi * (w - 1) * sin(2 * theta)
-                        + 20 * pi * pi * (w - 1) * (w - 1) * cos(2 * theta)
-                } else {
-                    let s = sin(2 * pi * w)
-                    second += 2 * (1 + s * s) + 8 * pi * (w - 1) * sin(4 * pi * w)
-                        + 8 * pi * pi * (w - 1) * (w - 1) * cos(4 * pi * w)
-                }
-                out[k] = second / 16 * v[k]
+                // Schwefel at xₖ = 0: Hₖₖ = +∞, and a direction that does not move xₖ gives 0, not ∞·0 = NaN.
+                let second = diagonalSecondDerivative(k, x[k], dimension: d)
+                out[k] = second.isInfinite && v[k] == 0 ? 0 : second * v[k]
             }
-
-        case .rastrigin:
-            let twoPi = 2 * Double.pi
-            diagonal { _, t in 2 + 10 * twoPi * twoPi * cos(twoPi * t) }
-
-        case .schwefel:
-            for k in 0..<d {
-                let r = abs(x[k]).squareRoot()
-                if r > 0 {
-                    out[k] = -(x[k] > 0 ? 1 : -1) / (2 * r) * (1.5 * cos(r) - 0.5 * r * sin(r)) * v[k]
-                } else {
-                    out[k] = v[k] == 0 ? 0 : Double.infinity * v[k]
-                }
-            }
-
-        case .rotatedHyperEllipsoid:
-            diagonal { k, _ in 2 * Double(d - k) }
-
-        case .sphere:
-            diagonal { _, _ in 2 }
-
-        case .sumOfDifferentPowers:
-            diagonal { k, t in Double((k + 2) * (k + 1)) * pow(abs(t), Double(k)) }
-
-        case .sumSquares:
-            diagonal { k, _ in 2 * Double(k + 1) }
 
         case .trid:
             for k in 0..<d {
@@ -158,24 +119,6 @@ extension BenchmarkFunction {
                 out[k] += (800 * x[k] * x[k] - 400 * a + 2) * v[k] - coupling * v[k + 1]
                 out[k + 1] += 200 * v[k + 1] - coupling * v[k]
             }
-
-        case .michalewicz:
-            // See hessian(_:): (sin x·q)″ with q = sin²⁰(u), u = i·x²/π.
-            diagonal { k, t in
-                let i = Double(k + 1)
-                let u = i * t * t / Double.pi
-                let du = 2 * i * t / Double.pi, ddu = 2 * i / Double.pi
-                let s = sin(u), cu = cos(u)
-                var s18 = 1.0
-                for _ in 0..<18 { s18 *= s }
-                let s19 = s18 * s, s20 = s19 * s
-                let q1 = 20 * s19 * cu * du
-                let q2 = 20 * (19 * s18 * cu * cu * du * du - s20 * du * du + s19 * cu * ddu)
-                return -(-sin(t) * s20 + 2 * cos(t) * q1 + sin(t) * q2)
-            }
-
-        case .styblinskiTang:
-            diagonal { _, t in 6 * t * t - 16 }
 
         case .powell:
             // Per block: 2·∇t₁∇t₁ᵀ + 10·∇t₂∇t₂ᵀ + 12t₃²·∇t₃∇t₃ᵀ + 120t₄²·∇t₄∇t₄ᵀ with ∇t₁ = (1, 10, 0, 0),
