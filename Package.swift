@@ -27,7 +27,9 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "OptimusNumerics", dependencies: ["COpenBLAS"]),
+        // The network's single-precision kernels (same bits on every CPU); internal, not a product.
+        .target(name: "CNetworkKernels"),
+        .target(name: "OptimusNumerics", dependencies: ["COpenBLAS", "CNetworkKernels"]),
         .target(name: "Objectives", dependencies: ["OptimusNumerics"]),
         .target(name: "Optimizers", dependencies: ["OptimusNumerics", "Objectives"]),
         .target(name: "NeuralNetworks", dependencies: ["OptimusNumerics"]),

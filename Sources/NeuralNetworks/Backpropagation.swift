@@ -11,16 +11,25 @@ public protocol NetworkScalar: BLASScalar {
     static func networkExp(_ x: Self) -> Self
     /// tanh as the GELU uses it.
     static func networkTanh(_ x: Self) -> Self
+    /// Row softmax in place (`Float`: ``OptimusNumerics/NetworkKernels/softmaxRows(_:rows:columns:ld:)``; `Double`:
+    /// ``softmaxRows(_:rows:columns:)``).
+    static func networkSoftmaxRows(_ m: UnsafeMutablePointer<Self>, rows: Int, columns: Int)
 }
 
 extension Float: NetworkScalar {
     @inlinable @inline(__always) public static func networkExp(_ x: Float) -> Float { expApprox(x) }
     @inlinable @inline(__always) public static func networkTanh(_ x: Float) -> Float { tanhApprox(x) }
+    @inlinable public static func networkSoftmaxRows(_ m: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+        NetworkKernels.softmaxRows(m, rows: rows, columns: columns, ld: columns)
+    }
 }
 
 extension Double: NetworkScalar {
     @inlinable @inline(__always) public static func networkExp(_ x: Double) -> Double { exp(x) }
     @inlinable @inline(__always) public static func networkTanh(_ x: Double) -> Double { tanh(x) }
+    @inlinable public static func networkSoftmaxRows(_ m: UnsafeMutablePointer<Double>, rows: Int, columns: Int) {
+        softmaxRows(m, rows: rows, columns: columns)
+    }
 }
 
 // MARK: - Backward passes
@@ -200,7 +209,7 @@ extension MultiHeadSelfAttention {
                             let q = projected + h * dh, k = projected + d + h * dh, v = projected + 2 * d + h * dh
                             let scores = sb.baseAddress! + h * n * n
                             T._gemm(false, true, n, n, dh, scale, q, 3 * d, k, 3 * d, 0, scores, n)
-                            softmaxRows(scores, rows: n, columns: n)
+                            T.networkSoftmaxRows(scores, rows: n, columns: n)
                             T._gemm(false, false, n, dh, n, 1, scores, n, v, 3 * d, 0, ab.baseAddress! + h * dh, d)
                         }
                         y.withUnsafeMutableBufferPointer {

@@ -40,7 +40,7 @@ public struct MultiHeadSelfAttention: Sendable, Equatable {
             let q = projected + h * dh, k = projected + d + h * dh, v = projected + 2 * d + h * dh
             // S = Q_h·K_hᵀ·scale  [n × n]
             T._gemm(false, true, n, n, dh, scale, q, 3 * d, k, 3 * d, 0, scores, n)
-            softmaxRows(scores, rows: n, columns: n)
+            T.networkSoftmaxRows(scores, rows: n, columns: n)
             // O_h = P·V_h  [n × dh], written into columns h·dh… of `attended`.
             T._gemm(false, false, n, dh, n, 1, scores, n, v, 3 * d, 0, attended + h * dh, d)
         }

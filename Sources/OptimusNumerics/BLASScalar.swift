@@ -1,3 +1,4 @@
+import CNetworkKernels
 import COpenBLAS
 
 /// A floating-point type that OpenBLAS has kernels for: `Float` (the `s` routines) and `Double` (the `d` routines).
@@ -56,8 +57,19 @@ extension Double: BLASScalar {
     }
 }
 
+/// `Float` products go through the project's own kernel (``NetworkKernels``), not OpenBLAS: its results are the same
+/// bits on every CPU, and on AVX-512 machines it runs at twice the speed of the OpenBLAS kernels that give
+/// machine-independent results. The other `Float` routines and all `Double` ones are OpenBLAS's.
 extension Float: BLASScalar {
     public static func _gemm(
+        _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+        _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        optimus_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    }
+    /// OpenBLAS's `sgemm`, for benchmarks that compare it with the project's kernel (``Swift/Float/_gemm(_:_:_:_:_:_:_:_:_:_:_:_:_:)``).
+    public static func _openBLASGemm(
         _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
         _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
         _ c: UnsafeMutablePointer<Float>, _ ldc: Int
@@ -86,5 +98,51 @@ extension Float: BLASScalar {
     public static func _nrm2(_ n: Int, _ x: UnsafePointer<Float>) -> Float { cblas_snrm2(Int32(n), x, 1) }
     public static func _scal(_ n: Int, _ alpha: Float, _ x: UnsafeMutablePointer<Float>) {
         cblas_sscal(Int32(n), alpha, x, 1)
+    }
+}
+
+/// The project's single-precision kernels: the matrix product behind `Float`'s ``BLASScalar/_gemm(_:_:_:_:_:_:_:_:_:_:_:_:_:)``
+/// and the row softmax of attention.
+///
+/// Every output element of a product is one sequential chain of fused multiply-adds over the inner dimension, and
+/// every sum has a fixed 16-lane tree, whatever the vector width: the AVX-512, AVX2 and portable paths give the same
+/// bits (tests compare them), so a network's outputs, and a training run, do not depend on the machine.
+public enum NetworkKernels {
+    /// An instruction set the kernels can use.
+    public enum Level: Int, Sendable, CaseIterable, Comparable, CustomStringConvertible {
+        case portable = 1
+        case avx2 = 2
+        case avx512 = 3
+        public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
+        public var description: String {
+            switch self {
+            case .portable: "portable C"
+            case .avx2: "AVX2 + FMA"
+            case .avx512: "AVX-512F"
+            }
+        }
+    }
+
+    /// The level in use (the best the CPU has, unless lowered by ``setLevel(_:)``).
+    public static var level: Level { Level(rawValue: Int(optimus_kernels_level())) ?? .portable }
+
+    /// The levels this CPU can run.
+    public static var available: [Level] {
+        let current = Int(optimus_kernels_level())
+        let best = Level(rawValue: Int(optimus_kernels_set_level(0))) ?? .portable
+        _ = optimus_kernels_set_level(Int32(current == best.rawValue ? 0 : current))
+        return Level.allCases.filter { $0 <= best }
+    }
+
+    /// Uses `level` (nil: the best available) from now on, process-wide; returns the level in force. A level the CPU
+    /// lacks is refused (the current one stays). For tests and benchmarks that compare the paths.
+    @discardableResult
+    public static func setLevel(_ level: Level?) -> Level {
+        Level(rawValue: Int(optimus_kernels_set_level(Int32(level?.rawValue ?? 0)))) ?? .portable
+    }
+
+    /// Softmax of every row of the `rows × columns` matrix at `m` (leading dimension `ld`), in place.
+    public static func softmaxRows(_ m: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ld: Int) {
+        optimus_softmax_rows(m, rows, columns, ld)
     }
 }

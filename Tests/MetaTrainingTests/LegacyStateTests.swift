@@ -63,13 +63,21 @@ import Testing
         #expect(metrics.map(\.step) == [4, 5, 6] && metrics.allSatisfy { $0.estimator == "pes" && $0.esVariance == nil })
     }
 
-    @Test func optimusResumesBitIdentically() throws {
+    /// Optimus's attention changed arithmetic with the project's own kernels (issue 14: the softmax sums in 16
+    /// lanes instead of 8, products are single FMA chains), so the old code's step-6 θ is matched to float rounding,
+    /// and the current code's (`optimus-step6-kernels.safetensors`, written by this code from the same step-3 state)
+    /// bit for bit.
+    @Test func optimusResumes() throws {
         let output = try Self.resume("optimus-small")
         defer { try? FileManager.default.removeItem(at: output) }
-        let expected = try Checkpoint.read(from: Self.fixture("optimus-small").appendingPathComponent("optimus-step6.safetensors"))
+        let folder = try Self.fixture("optimus-small")
+        let old = try Checkpoint.read(from: folder.appendingPathComponent("optimus-step6.safetensors"))
+        let current = try Checkpoint.read(from: folder.appendingPathComponent("optimus-step6-kernels.safetensors"))
         let trained = try Checkpoint.read(from: output.appendingPathComponent("optimus.safetensors"))
-        let same = trained.parameters.map(\.bitPattern) == expected.parameters.map(\.bitPattern)
-        #expect(same, "θ differs from the old code's in \(zip(trained.parameters, expected.parameters).filter { $0 != $1 }.count) coordinates")
+        let worst = zip(trained.parameters, old.parameters).map { abs(Double($0) - Double($1)) }.max() ?? .infinity
+        #expect(worst <= 1e-6, "θ differs from the old code's by \(worst)")
+        let same = trained.parameters.map(\.bitPattern) == current.parameters.map(\.bitPattern)
+        #expect(same, "θ differs from the current code's in \(zip(trained.parameters, current.parameters).filter { $0 != $1 }.count) coordinates")
     }
 }
 

@@ -1,0 +1,436 @@
+// The kernels of NetworkKernels.h. Every path (AVX-512F, AVX2 + FMA, portable C) performs the same rounded
+// operations on every element in the same order, so the three give the same bits; tests compare them.
+#include "NetworkKernels.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+// No contraction of a·b + c into an FMA behind our back: the portable path must round like the vector ones.
+#pragma clang fp contract(off)
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define OPTIMUS_X86 1
+#else
+#define OPTIMUS_X86 0
+#endif
+
+// MARK: - Which instruction set
+
+static int detected_level = 0;
+static int forced_level = 0;
+
+static int cpu_level(void) {
+    int level = __atomic_load_n(&detected_level, __ATOMIC_RELAXED);
+    if (level) return level;
+    level = 1;
+#if OPTIMUS_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) level = 3;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) level = 2;
+#endif
+    __atomic_store_n(&detected_level, level, __ATOMIC_RELAXED);
+    return level;
+}
+
+int optimus_kernels_level(void) {
+    int forced = __atomic_load_n(&forced_level, __ATOMIC_RELAXED);
+    return forced ? forced : cpu_level();
+}
+
+int optimus_kernels_set_level(int level) {
+    if (level == 0 || (level >= 1 && level <= cpu_level())) __atomic_store_n(&forced_level, level, __ATOMIC_RELAXED);
+    return optimus_kernels_level();
+}
+
+// MARK: - Scratch memory (one growing buffer per thread, freed when the thread ends)
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+typedef struct { float *data; size_t capacity; } Scratch;
+
+static void scratch_free(void *p) {
+    Scratch *s = p;
+    free(s->data);
+    free(s);
+}
+static void scratch_make_key(void) { pthread_key_create(&scratch_key, scratch_free); }
+
+static float *scratch(size_t count) {
+    pthread_once(&scratch_once, scratch_make_key);
+    Scratch *s = pthread_getspecific(scratch_key);
+    if (!s) {
+        s = calloc(1, sizeof(Scratch));
+        if (!s) abort();
+        pthread_setspecific(scratch_key, s);
+    }
+    if (count > s->capacity) {
+        free(s->data);
+        size_t bytes = ((count * sizeof(float)) + 63) / 64 * 64;
+        s->data = aligned_alloc(64, bytes);
+        if (!s->data) abort();
+        s->capacity = bytes / sizeof(float);
+    }
+    return s->data;
+}
+
+// MARK: - Matrix product
+
+// op(B) as a k × n matrix with unit column stride: row p starts at b + p·brs. op(A)[i, p] = a[i·ars + p·acs].
+
+static void gemm_portable(long m, long n, long k, float alpha, const float *a, long ars, long acs, const float *b,
+                          long brs, float beta, float *c, long ldc) {
+    for (long i = 0; i < m; i++) {
+        for (long j = 0; j < n; j++) {
+            float s = 0;
+            for (long p = 0; p < k; p++) s = fmaf(a[i * ars + p * acs], b[p * brs + j], s);
+            float r = alpha * s;
+            if (beta != 0) r = r + beta * c[i * ldc + j];
+            c[i * ldc + j] = r;
+        }
+    }
+}
+
+#if OPTIMUS_X86
+// AVX-512: 12 rows × 32 columns of C per call, 24 accumulators.
+#define AVX512_MR 12
+__attribute__((target("avx512f"), always_inline)) static inline void
+kernel512(const int mr, long k, const float *a, long ars, long acs, const float *b, long brs, __mmask16 m0,
+          __mmask16 m1, float alpha, float beta, float *c, long ldc) {
+    __m512 acc0[AVX512_MR], acc1[AVX512_MR];
+    _Pragma("clang loop unroll(full)") for (int i = 0; i < mr; i++) {
+        acc0[i] = _mm512_setzero_ps();
+        acc1[i] = _mm512_setzero_ps();
+    }
+    for (long p = 0; p < k; p++) {
+        const float *bp = b + p * brs;
+        const __m512 b0 = _mm512_maskz_loadu_ps(m0, bp);
+        const __m512 b1 = _mm512_maskz_loadu_ps(m1, bp + 16);
+        const float *ap = a + p * acs;
+        _Pragma("clang loop unroll(full)") for (int i = 0; i < mr; i++) {
+            const __m512 ai = _mm512_set1_ps(ap[i * ars]);
+            acc0[i] = _mm512_fmadd_ps(ai, b0, acc0[i]);
+            acc1[i] = _mm512_fmadd_ps(ai, b1, acc1[i]);
+        }
+    }
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    _Pragma("clang loop unroll(full)") for (int i = 0; i < mr; i++) {
+        float *ci = c + i * ldc;
+        __m512 r0 = _mm512_mul_ps(va, acc0[i]), r1 = _mm512_mul_ps(va, acc1[i]);
+        if (beta != 0) {
+            r0 = _mm512_add_ps(r0, _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m0, ci)));
+            r1 = _mm512_add_ps(r1, _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m1, ci + 16)));
+        }
+        _mm512_mask_storeu_ps(ci, m0, r0);
+        _mm512_mask_storeu_ps(ci + 16, m1, r1);
+    }
+}
+
+#define KERNEL512(MR)                                                                                              \
+    __attribute__((target("avx512f"))) static void kernel512_##MR(long k, const float *a, long ars, long acs,     \
+                                                                  const float *b, long brs, __mmask16 m0,          \
+                                                                  __mmask16 m1, float alpha, float beta, float *c, \
+                                                                  long ldc) {                                      \
+        kernel512(MR, k, a, ars, acs, b, brs, m0, m1, alpha, beta, c, ldc);                                        \
+    }
+KERNEL512(1) KERNEL512(2) KERNEL512(3) KERNEL512(4) KERNEL512(5) KERNEL512(6)
+KERNEL512(7) KERNEL512(8) KERNEL512(9) KERNEL512(10) KERNEL512(11) KERNEL512(12)
+typedef void (*Kernel512)(long, const float *, long, long, const float *, long, __mmask16, __mmask16, float, float,
+                          float *, long);
+static const Kernel512 kernels512[AVX512_MR + 1] = {
+    0, kernel512_1, kernel512_2, kernel512_3, kernel512_4, kernel512_5, kernel512_6,
+    kernel512_7, kernel512_8, kernel512_9, kernel512_10, kernel512_11, kernel512_12,
+};
+
+__attribute__((target("avx512f"))) static void
+gemm512(long m, long n, long k, float alpha, const float *a, long ars, long acs, const float *b, long brs,
+        float beta, float *c, long ldc) {
+    // Rows of A in blocks that stay in L2 while the 32-column strips of B pass over them.
+    long mc = k > 0 ? (65536 / k) / AVX512_MR * AVX512_MR : m;
+    if (mc < AVX512_MR) mc = AVX512_MR;
+    for (long ic = 0; ic < m; ic += mc) {
+        const long iend = ic + mc < m ? ic + mc : m;
+        for (long j = 0; j < n; j += 32) {
+            const long w = n - j < 32 ? n - j : 32;
+            const __mmask16 m0 = w >= 16 ? 0xFFFF : (__mmask16)((1u << w) - 1);
+            const __mmask16 m1 = w >= 32 ? 0xFFFF : (w > 16 ? (__mmask16)((1u << (w - 16)) - 1) : 0);
+            for (long i = ic; i < iend; i += AVX512_MR) {
+                const long rows = iend - i < AVX512_MR ? iend - i : AVX512_MR;
+                kernels512[rows](k, a + i * ars, ars, acs, b + j, brs, m0, m1, alpha, beta, c + i * ldc + j, ldc);
+            }
+        }
+    }
+}
+
+// AVX2 + FMA: 6 rows × 16 columns, 12 accumulators.
+#define AVX2_MR 6
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+kernel256(const int mr, long k, const float *a, long ars, long acs, const float *b, long brs, __m256i m0, __m256i m1,
+          float alpha, float beta, float *c, long ldc) {
+    __m256 acc0[AVX2_MR], acc1[AVX2_MR];
+    _Pragma("clang loop unroll(full)") for (int i = 0; i < mr; i++) {
+        acc0[i] = _mm256_setzero_ps();
+        acc1[i] = _mm256_setzero_ps();
+    }
+    for (long p = 0; p < k; p++) {
+        const float *bp = b + p * brs;
+        const __m256 b0 = _mm256_maskload_ps(bp, m0);
+        const __m256 b1 = _mm256_maskload_ps(bp + 8, m1);
+        const float *ap = a + p * acs;
+        _Pragma("clang loop unroll(full)") for (int i = 0; i < mr; i++) {
+            const __m256 ai = _mm256_set1_ps(ap[i * ars]);
+            acc0[i] = _mm256_fmadd_ps(ai, b0, acc0[i]);
+            acc1[i] = _mm256_fmadd_ps(ai, b1, acc1[i]);
+        }
+    }
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    _Pragma("clang loop unroll(full)") for (int i = 0; i < mr; i++) {
+        float *ci = c + i * ldc;
+        __m256 r0 = _mm256_mul_ps(va, acc0[i]), r1 = _mm256_mul_ps(va, acc1[i]);
+        if (beta != 0) {
+            r0 = _mm256_add_ps(r0, _mm256_mul_ps(vb, _mm256_maskload_ps(ci, m0)));
+            r1 = _mm256_add_ps(r1, _mm256_mul_ps(vb, _mm256_maskload_ps(ci + 8, m1)));
+        }
+        _mm256_maskstore_ps(ci, m0, r0);
+        _mm256_maskstore_ps(ci + 8, m1, r1);
+    }
+}
+
+#define KERNEL256(MR)                                                                                              \
+    __attribute__((target("avx2,fma"))) static void kernel256_##MR(long k, const float *a, long ars, long acs,    \
+                                                                   const float *b, long brs, __m256i m0,           \
+                                                                   __m256i m1, float alpha, float beta, float *c,  \
+                                                                   long ldc) {                                     \
+        kernel256(MR, k, a, ars, acs, b, brs, m0, m1, alpha, beta, c, ldc);                                        \
+    }
+KERNEL256(1) KERNEL256(2) KERNEL256(3) KERNEL256(4) KERNEL256(5) KERNEL256(6)
+typedef void (*Kernel256)(long, const float *, long, long, const float *, long, __m256i, __m256i, float, float,
+                          float *, long);
+static const Kernel256 kernels256[AVX2_MR + 1] = {
+    0, kernel256_1, kernel256_2, kernel256_3, kernel256_4, kernel256_5, kernel256_6,
+};
+
+__attribute__((target("avx2,fma"))) static void
+gemm256(long m, long n, long k, float alpha, const float *a, long ars, long acs, const float *b, long brs,
+        float beta, float *c, long ldc) {
+    long mc = k > 0 ? (65536 / k) / AVX2_MR * AVX2_MR : m;
+    if (mc < AVX2_MR) mc = AVX2_MR;
+    const __m256i lanes0 = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i lanes1 = _mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15);
+    for (long ic = 0; ic < m; ic += mc) {
+        const long iend = ic + mc < m ? ic + mc : m;
+        for (long j = 0; j < n; j += 16) {
+            const __m256i w = _mm256_set1_epi32((int)(n - j < 16 ? n - j : 16));
+            const __m256i m0 = _mm256_cmpgt_epi32(w, lanes0), m1 = _mm256_cmpgt_epi32(w, lanes1);
+            for (long i = ic; i < iend; i += AVX2_MR) {
+                const long rows = iend - i < AVX2_MR ? iend - i : AVX2_MR;
+                kernels256[rows](k, a + i * ars, ars, acs, b + j, brs, m0, m1, alpha, beta, c + i * ldc + j, ldc);
+            }
+        }
+    }
+}
+#endif
+
+void optimus_sgemm(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
+                   const float *b, long ldb, float beta, float *c, long ldc) {
+    if (m <= 0 || n <= 0) return;
+    const long ars = transA ? 1 : lda, acs = transA ? lda : 1;
+    const float *bb = b;
+    long brs = ldb;
+    if (transB && k > 0) {
+        // op(B)[p, j] = b[j·ldb + p]: copy it into a k × n block with unit column stride.
+        const long npad = (n + 15) / 16 * 16;
+        float *packed = scratch((size_t)(k * npad));
+        for (long j = 0; j < n; j++) {
+            const float *bj = b + j * ldb;
+            for (long p = 0; p < k; p++) packed[p * npad + j] = bj[p];
+        }
+        bb = packed;
+        brs = npad;
+    }
+    switch (optimus_kernels_level()) {
+#if OPTIMUS_X86
+    case 3: gemm512(m, n, k, alpha, a, ars, acs, bb, brs, beta, c, ldc); return;
+    case 2: gemm256(m, n, k, alpha, a, ars, acs, bb, brs, beta, c, ldc); return;
+#endif
+    default: gemm_portable(m, n, k, alpha, a, ars, acs, bb, brs, beta, c, ldc); return;
+    }
+}
+
+// MARK: - Row softmax
+
+// Swift's Float.expApprox, operation for operation (no contraction): clamp, n = round(x/ln 2) by the 1.5·2²³ trick,
+// r = x − n·ln2 (two parts), the degree-6 polynomial, 2ⁿ from the exponent bits.
+static inline float exp_portable(float x) {
+    float cl = x > -87.3f ? x : -87.3f;
+    cl = cl < 88.3f ? cl : 88.3f;
+    const float t = cl * 1.44269504f + 12582912.0f;
+    const float nn = t - 12582912.0f;
+    const float r = (cl - nn * 0.693359375f) + nn * 2.1219444e-4f;
+    const float r2 = r * r;
+    float p = 1.98756915e-4f;
+    p = p * r + 1.39819995e-3f;
+    p = p * r + 8.3334519e-3f;
+    p = p * r + 4.16657959e-2f;
+    p = p * r + 1.66666655e-1f;
+    p = p * r + 5.00000012e-1f;
+    const float e = (p * r2 + r) + 1.0f;
+    uint32_t bits;
+    memcpy(&bits, &t, 4);
+    bits = (bits - 0x4B400000u + 127u) << 23;
+    float scale;
+    memcpy(&scale, &bits, 4);
+    return e * scale;
+}
+
+static float sum16(const float lanes[16]) {
+    float t8[8], t4[4];
+    for (int l = 0; l < 8; l++) t8[l] = lanes[l] + lanes[l + 8];
+    for (int l = 0; l < 4; l++) t4[l] = t8[l] + t8[l + 4];
+    return (t4[0] + t4[2]) + (t4[1] + t4[3]);
+}
+
+static void softmax_portable(float *m, long rows, long columns, long ld) {
+    for (long r = 0; r < rows; r++) {
+        float *row = m + r * ld;
+        float mx = -INFINITY;
+        for (long j = 0; j < columns; j++) mx = row[j] > mx ? row[j] : mx;
+        float lanes[16] = {0};
+        for (long j = 0; j < columns; j++) {
+            const float e = exp_portable(row[j] - mx);
+            row[j] = e;
+            lanes[j % 16] = lanes[j % 16] + e;
+        }
+        const float inv = 1.0f / sum16(lanes);
+        for (long j = 0; j < columns; j++) row[j] = row[j] * inv;
+    }
+}
+
+#if OPTIMUS_X86
+__attribute__((target("avx512f"))) static inline __m512 exp512(__m512 x) {
+    __m512 cl = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
+    const __m512 magic = _mm512_set1_ps(12582912.0f);
+    const __m512 t = _mm512_add_ps(_mm512_mul_ps(cl, _mm512_set1_ps(1.44269504f)), magic);
+    const __m512 nn = _mm512_sub_ps(t, magic);
+    const __m512 r = _mm512_add_ps(_mm512_sub_ps(cl, _mm512_mul_ps(nn, _mm512_set1_ps(0.693359375f))),
+                                   _mm512_mul_ps(nn, _mm512_set1_ps(2.1219444e-4f)));
+    const __m512 r2 = _mm512_mul_ps(r, r);
+    __m512 p = _mm512_set1_ps(1.98756915e-4f);
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.39819995e-3f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(8.3334519e-3f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(4.16657959e-2f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.66666655e-1f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(5.00000012e-1f));
+    const __m512 e = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(p, r2), r), _mm512_set1_ps(1.0f));
+    __m512i bits = _mm512_sub_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(0x4B400000));
+    bits = _mm512_slli_epi32(_mm512_add_epi32(bits, _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(e, _mm512_castsi512_ps(bits));
+}
+
+__attribute__((target("avx512f"))) static void softmax512(float *m, long rows, long columns, long ld) {
+    for (long r = 0; r < rows; r++) {
+        float *row = m + r * ld;
+        __m512 vmax = _mm512_set1_ps(-INFINITY);
+        long j = 0;
+        for (; j + 16 <= columns; j += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(row + j));
+        const __mmask16 tail = (__mmask16)((1u << (columns - j)) - 1);
+        if (tail) vmax = _mm512_mask_max_ps(vmax, tail, vmax, _mm512_maskz_loadu_ps(tail, row + j));
+        const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(vmax));
+        __m512 sum = _mm512_setzero_ps();
+        for (j = 0; j + 16 <= columns; j += 16) {
+            const __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(row + j), mx));
+            _mm512_storeu_ps(row + j, e);
+            sum = _mm512_add_ps(sum, e);
+        }
+        if (tail) {
+            const __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, row + j), mx));
+            _mm512_mask_storeu_ps(row + j, tail, e);
+            sum = _mm512_mask_add_ps(sum, tail, sum, e);
+        }
+        float lanes[16];
+        _mm512_storeu_ps(lanes, sum);
+        const __m512 inv = _mm512_set1_ps(1.0f / sum16(lanes));
+        for (j = 0; j + 16 <= columns; j += 16) _mm512_storeu_ps(row + j, _mm512_mul_ps(_mm512_loadu_ps(row + j), inv));
+        if (tail) _mm512_mask_storeu_ps(row + j, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, row + j), inv));
+    }
+}
+
+__attribute__((target("avx2,fma"))) static inline __m256 exp256(__m256 x) {
+    __m256 cl = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
+    const __m256 magic = _mm256_set1_ps(12582912.0f);
+    const __m256 t = _mm256_add_ps(_mm256_mul_ps(cl, _mm256_set1_ps(1.44269504f)), magic);
+    const __m256 nn = _mm256_sub_ps(t, magic);
+    const __m256 r = _mm256_add_ps(_mm256_sub_ps(cl, _mm256_mul_ps(nn, _mm256_set1_ps(0.693359375f))),
+                                   _mm256_mul_ps(nn, _mm256_set1_ps(2.1219444e-4f)));
+    const __m256 r2 = _mm256_mul_ps(r, r);
+    __m256 p = _mm256_set1_ps(1.98756915e-4f);
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.39819995e-3f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(8.3334519e-3f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(4.16657959e-2f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.66666655e-1f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(5.00000012e-1f));
+    const __m256 e = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(p, r2), r), _mm256_set1_ps(1.0f));
+    __m256i bits = _mm256_sub_epi32(_mm256_castps_si256(t), _mm256_set1_epi32(0x4B400000));
+    bits = _mm256_slli_epi32(_mm256_add_epi32(bits, _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(e, _mm256_castsi256_ps(bits));
+}
+
+__attribute__((target("avx2,fma"))) static void softmax256(float *m, long rows, long columns, long ld) {
+    const __m256i lanes0 = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i lanes1 = _mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15);
+    const long full = columns / 16 * 16;
+    const __m256i w = _mm256_set1_epi32((int)(columns - full));
+    const __m256i t0 = _mm256_cmpgt_epi32(w, lanes0), t1 = _mm256_cmpgt_epi32(w, lanes1);
+    const int has_tail = columns > full;
+    for (long r = 0; r < rows; r++) {
+        float *row = m + r * ld;
+        __m256 vmax = _mm256_set1_ps(-INFINITY);
+        for (long j = 0; j < full; j += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(row + j));
+        float mxs = -INFINITY;
+        float lanesmax[8];
+        _mm256_storeu_ps(lanesmax, vmax);
+        for (int l = 0; l < 8; l++) mxs = lanesmax[l] > mxs ? lanesmax[l] : mxs;
+        for (long j = full; j < columns; j++) mxs = row[j] > mxs ? row[j] : mxs;
+        const __m256 mx = _mm256_set1_ps(mxs);
+        __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+        for (long j = 0; j < full; j += 16) {
+            const __m256 e0 = exp256(_mm256_sub_ps(_mm256_loadu_ps(row + j), mx));
+            const __m256 e1 = exp256(_mm256_sub_ps(_mm256_loadu_ps(row + j + 8), mx));
+            _mm256_storeu_ps(row + j, e0);
+            _mm256_storeu_ps(row + j + 8, e1);
+            s0 = _mm256_add_ps(s0, e0);
+            s1 = _mm256_add_ps(s1, e1);
+        }
+        if (has_tail) {
+            const __m256 e0 = _mm256_and_ps(exp256(_mm256_sub_ps(_mm256_maskload_ps(row + full, t0), mx)),
+                                            _mm256_castsi256_ps(t0));
+            const __m256 e1 = _mm256_and_ps(exp256(_mm256_sub_ps(_mm256_maskload_ps(row + full + 8, t1), mx)),
+                                            _mm256_castsi256_ps(t1));
+            _mm256_maskstore_ps(row + full, t0, e0);
+            _mm256_maskstore_ps(row + full + 8, t1, e1);
+            s0 = _mm256_add_ps(s0, e0);
+            s1 = _mm256_add_ps(s1, e1);
+        }
+        float lanes[16];
+        _mm256_storeu_ps(lanes, s0);
+        _mm256_storeu_ps(lanes + 8, s1);
+        const __m256 inv = _mm256_set1_ps(1.0f / sum16(lanes));
+        for (long j = 0; j < full; j += 8) _mm256_storeu_ps(row + j, _mm256_mul_ps(_mm256_loadu_ps(row + j), inv));
+        for (long j = full; j < columns; j++) row[j] = row[j] * (1.0f / sum16(lanes));
+    }
+}
+#endif
+
+void optimus_softmax_rows(float *m, long rows, long columns, long ld) {
+    if (rows <= 0 || columns <= 0) return;
+    switch (optimus_kernels_level()) {
+#if OPTIMUS_X86
+    case 3: softmax512(m, rows, columns, ld); return;
+    case 2: softmax256(m, rows, columns, ld); return;
+#endif
+    default: softmax_portable(m, rows, columns, ld); return;
+    }
+}

@@ -1,0 +1,35 @@
+// Single-precision kernels of the project's neural networks: a matrix product and a row softmax whose results are
+// the same bits on every x86-64 CPU (AVX-512, AVX2 + FMA, or neither) and on other architectures.
+//
+// Why our own: OpenBLAS picks its kernels by CPU model, and different kernels sum in different orders, so a network
+// evaluated through it gives different bits on different machines (unless OPENBLAS_CORETYPE pins one kernel family
+// for all, which on AVX-512 machines costs half the speed). Here every output element of a product is one
+// sequential fused multiply-add chain over k, whatever the vector width, and every reduction has a fixed 16-lane
+// tree; only the number of elements computed at once depends on the CPU.
+#pragma once
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// C = alpha·op(A)·op(B) + beta·C, row-major, op(X) = X or Xᵀ. C is m × n, op(A) m × k, op(B) k × n.
+/// Element (i, j): s = fma chain over p = 0…k−1 of op(A)[i,p]·op(B)[p,j] starting from 0, then
+/// C[i,j] = alpha·s (beta == 0: C is not read) or alpha·s + beta·C[i,j], each operation rounded once.
+void optimus_sgemm(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
+                   const float *b, long ldb, float beta, float *c, long ldc);
+
+/// Softmax of every row of m (rows × columns, leading dimension ld), in place: subtract the row maximum,
+/// e^x with the project's branch-free polynomial (the same operations as Swift's `Float.expApprox`), divide by the
+/// sum (a 16-lane sum: lane l adds the elements j ≡ l mod 16 in order, then a fixed tree).
+void optimus_softmax_rows(float *m, long rows, long columns, long ld);
+
+/// The instruction set the kernels use: 3 = AVX-512F, 2 = AVX2 + FMA, 1 = portable C. Chosen once from the CPU;
+/// `optimus_kernels_set_level` lowers it (for tests that compare the paths; a level above what the CPU has is
+/// refused and returns the level in force).
+int optimus_kernels_level(void);
+int optimus_kernels_set_level(int level);
+
+#ifdef __cplusplus
+}
+#endif
