@@ -50,16 +50,18 @@ int optimus_kernels_set_level(int level) {
 
 static pthread_key_t scratch_key;
 static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-typedef struct { float *data; size_t capacity; } Scratch;
+typedef struct { float *data[2]; size_t capacity[2]; } Scratch;
 
 static void scratch_free(void *p) {
     Scratch *s = p;
-    free(s->data);
+    free(s->data[0]);
+    free(s->data[1]);
     free(s);
 }
 static void scratch_make_key(void) { pthread_key_create(&scratch_key, scratch_free); }
 
-static float *scratch(size_t count) {
+// Slot 0: the copy of op(B); slot 1: the transposed result of the swapped product.
+static float *scratch(int slot, size_t count) {
     pthread_once(&scratch_once, scratch_make_key);
     Scratch *s = pthread_getspecific(scratch_key);
     if (!s) {
@@ -67,14 +69,14 @@ static float *scratch(size_t count) {
         if (!s) abort();
         pthread_setspecific(scratch_key, s);
     }
-    if (count > s->capacity) {
-        free(s->data);
+    if (count > s->capacity[slot]) {
+        free(s->data[slot]);
         size_t bytes = ((count * sizeof(float)) + 63) / 64 * 64;
-        s->data = aligned_alloc(64, bytes);
-        if (!s->data) abort();
-        s->capacity = bytes / sizeof(float);
+        s->data[slot] = aligned_alloc(64, bytes);
+        if (!s->data[slot]) abort();
+        s->capacity[slot] = bytes / sizeof(float);
     }
-    return s->data;
+    return s->data[slot];
 }
 
 // MARK: - Matrix product
@@ -82,13 +84,15 @@ static float *scratch(size_t count) {
 // op(B) as a k × n matrix with unit column stride: row p starts at b + p·brs. op(A)[i, p] = a[i·ars + p·acs].
 
 static void gemm_portable(long m, long n, long k, float alpha, const float *a, long ars, long acs, const float *b,
-                          long brs, float beta, float *c, long ldc) {
+                          long brs, float beta, float *c, long ldc, const float *bias, int relu) {
     for (long i = 0; i < m; i++) {
         for (long j = 0; j < n; j++) {
             float s = 0;
             for (long p = 0; p < k; p++) s = fmaf(a[i * ars + p * acs], b[p * brs + j], s);
             float r = alpha * s;
             if (beta != 0) r = r + beta * c[i * ldc + j];
+            if (bias) r = r + bias[j];
+            if (relu) r = r > 0 ? r : 0;
             c[i * ldc + j] = r;
         }
     }
@@ -99,7 +103,7 @@ static void gemm_portable(long m, long n, long k, float alpha, const float *a, l
 #define AVX512_MR 12
 __attribute__((target("avx512f"), always_inline)) static inline void
 kernel512(const int mr, long k, const float *a, long ars, long acs, const float *b, long brs, __mmask16 m0,
-          __mmask16 m1, float alpha, float beta, float *c, long ldc) {
+          __mmask16 m1, float alpha, float beta, float *c, long ldc, const float *bias, int relu) {
     __m512 acc0[AVX512_MR], acc1[AVX512_MR];
     _Pragma("clang loop unroll(full)") for (int i = 0; i < mr; i++) {
         acc0[i] = _mm512_setzero_ps();
@@ -117,12 +121,22 @@ kernel512(const int mr, long k, const float *a, long ars, long acs, const float 
         }
     }
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    const __m512 bias0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();
+    const __m512 bias1 = bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps();
     _Pragma("clang loop unroll(full)") for (int i = 0; i < mr; i++) {
         float *ci = c + i * ldc;
         __m512 r0 = _mm512_mul_ps(va, acc0[i]), r1 = _mm512_mul_ps(va, acc1[i]);
         if (beta != 0) {
             r0 = _mm512_add_ps(r0, _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m0, ci)));
             r1 = _mm512_add_ps(r1, _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m1, ci + 16)));
+        }
+        if (bias) {
+            r0 = _mm512_add_ps(r0, bias0);
+            r1 = _mm512_add_ps(r1, bias1);
+        }
+        if (relu) {
+            r0 = _mm512_max_ps(r0, _mm512_setzero_ps());
+            r1 = _mm512_max_ps(r1, _mm512_setzero_ps());
         }
         _mm512_mask_storeu_ps(ci, m0, r0);
         _mm512_mask_storeu_ps(ci + 16, m1, r1);
@@ -133,13 +147,13 @@ kernel512(const int mr, long k, const float *a, long ars, long acs, const float 
     __attribute__((target("avx512f"))) static void kernel512_##MR(long k, const float *a, long ars, long acs,     \
                                                                   const float *b, long brs, __mmask16 m0,          \
                                                                   __mmask16 m1, float alpha, float beta, float *c, \
-                                                                  long ldc) {                                      \
-        kernel512(MR, k, a, ars, acs, b, brs, m0, m1, alpha, beta, c, ldc);                                        \
+                                                                  long ldc, const float *bias, int relu) {         \
+        kernel512(MR, k, a, ars, acs, b, brs, m0, m1, alpha, beta, c, ldc, bias, relu);                            \
     }
 KERNEL512(1) KERNEL512(2) KERNEL512(3) KERNEL512(4) KERNEL512(5) KERNEL512(6)
 KERNEL512(7) KERNEL512(8) KERNEL512(9) KERNEL512(10) KERNEL512(11) KERNEL512(12)
 typedef void (*Kernel512)(long, const float *, long, long, const float *, long, __mmask16, __mmask16, float, float,
-                          float *, long);
+                          float *, long, const float *, int);
 static const Kernel512 kernels512[AVX512_MR + 1] = {
     0, kernel512_1, kernel512_2, kernel512_3, kernel512_4, kernel512_5, kernel512_6,
     kernel512_7, kernel512_8, kernel512_9, kernel512_10, kernel512_11, kernel512_12,
@@ -147,7 +161,7 @@ static const Kernel512 kernels512[AVX512_MR + 1] = {
 
 __attribute__((target("avx512f"))) static void
 gemm512(long m, long n, long k, float alpha, const float *a, long ars, long acs, const float *b, long brs,
-        float beta, float *c, long ldc) {
+        float beta, float *c, long ldc, const float *bias, int relu) {
     // Rows of A in blocks that stay in L2 while the 32-column strips of B pass over them.
     long mc = k > 0 ? (65536 / k) / AVX512_MR * AVX512_MR : m;
     if (mc < AVX512_MR) mc = AVX512_MR;
@@ -159,7 +173,8 @@ gemm512(long m, long n, long k, float alpha, const float *a, long ars, long acs,
             const __mmask16 m1 = w >= 32 ? 0xFFFF : (w > 16 ? (__mmask16)((1u << (w - 16)) - 1) : 0);
             for (long i = ic; i < iend; i += AVX512_MR) {
                 const long rows = iend - i < AVX512_MR ? iend - i : AVX512_MR;
-                kernels512[rows](k, a + i * ars, ars, acs, b + j, brs, m0, m1, alpha, beta, c + i * ldc + j, ldc);
+                kernels512[rows](k, a + i * ars, ars, acs, b + j, brs, m0, m1, alpha, beta, c + i * ldc + j, ldc,
+                                 bias ? bias + j : 0, relu);
             }
         }
     }
@@ -169,7 +184,7 @@ gemm512(long m, long n, long k, float alpha, const float *a, long ars, long acs,
 #define AVX2_MR 6
 __attribute__((target("avx2,fma"), always_inline)) static inline void
 kernel256(const int mr, long k, const float *a, long ars, long acs, const float *b, long brs, __m256i m0, __m256i m1,
-          float alpha, float beta, float *c, long ldc) {
+          float alpha, float beta, float *c, long ldc, const float *bias, int relu) {
     __m256 acc0[AVX2_MR], acc1[AVX2_MR];
     _Pragma("clang loop unroll(full)") for (int i = 0; i < mr; i++) {
         acc0[i] = _mm256_setzero_ps();
@@ -187,12 +202,22 @@ kernel256(const int mr, long k, const float *a, long ars, long acs, const float 
         }
     }
     const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    const __m256 bias0 = bias ? _mm256_maskload_ps(bias, m0) : _mm256_setzero_ps();
+    const __m256 bias1 = bias ? _mm256_maskload_ps(bias + 8, m1) : _mm256_setzero_ps();
     _Pragma("clang loop unroll(full)") for (int i = 0; i < mr; i++) {
         float *ci = c + i * ldc;
         __m256 r0 = _mm256_mul_ps(va, acc0[i]), r1 = _mm256_mul_ps(va, acc1[i]);
         if (beta != 0) {
             r0 = _mm256_add_ps(r0, _mm256_mul_ps(vb, _mm256_maskload_ps(ci, m0)));
             r1 = _mm256_add_ps(r1, _mm256_mul_ps(vb, _mm256_maskload_ps(ci + 8, m1)));
+        }
+        if (bias) {
+            r0 = _mm256_add_ps(r0, bias0);
+            r1 = _mm256_add_ps(r1, bias1);
+        }
+        if (relu) {
+            r0 = _mm256_max_ps(r0, _mm256_setzero_ps());
+            r1 = _mm256_max_ps(r1, _mm256_setzero_ps());
         }
         _mm256_maskstore_ps(ci, m0, r0);
         _mm256_maskstore_ps(ci + 8, m1, r1);
@@ -203,19 +228,19 @@ kernel256(const int mr, long k, const float *a, long ars, long acs, const float 
     __attribute__((target("avx2,fma"))) static void kernel256_##MR(long k, const float *a, long ars, long acs,    \
                                                                    const float *b, long brs, __m256i m0,           \
                                                                    __m256i m1, float alpha, float beta, float *c,  \
-                                                                   long ldc) {                                     \
-        kernel256(MR, k, a, ars, acs, b, brs, m0, m1, alpha, beta, c, ldc);                                        \
+                                                                   long ldc, const float *bias, int relu) {        \
+        kernel256(MR, k, a, ars, acs, b, brs, m0, m1, alpha, beta, c, ldc, bias, relu);                            \
     }
 KERNEL256(1) KERNEL256(2) KERNEL256(3) KERNEL256(4) KERNEL256(5) KERNEL256(6)
 typedef void (*Kernel256)(long, const float *, long, long, const float *, long, __m256i, __m256i, float, float,
-                          float *, long);
+                          float *, long, const float *, int);
 static const Kernel256 kernels256[AVX2_MR + 1] = {
     0, kernel256_1, kernel256_2, kernel256_3, kernel256_4, kernel256_5, kernel256_6,
 };
 
 __attribute__((target("avx2,fma"))) static void
 gemm256(long m, long n, long k, float alpha, const float *a, long ars, long acs, const float *b, long brs,
-        float beta, float *c, long ldc) {
+        float beta, float *c, long ldc, const float *bias, int relu) {
     long mc = k > 0 ? (65536 / k) / AVX2_MR * AVX2_MR : m;
     if (mc < AVX2_MR) mc = AVX2_MR;
     const __m256i lanes0 = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -227,7 +252,8 @@ gemm256(long m, long n, long k, float alpha, const float *a, long ars, long acs,
             const __m256i m0 = _mm256_cmpgt_epi32(w, lanes0), m1 = _mm256_cmpgt_epi32(w, lanes1);
             for (long i = ic; i < iend; i += AVX2_MR) {
                 const long rows = iend - i < AVX2_MR ? iend - i : AVX2_MR;
-                kernels256[rows](k, a + i * ars, ars, acs, b + j, brs, m0, m1, alpha, beta, c + i * ldc + j, ldc);
+                kernels256[rows](k, a + i * ars, ars, acs, b + j, brs, m0, m1, alpha, beta, c + i * ldc + j, ldc,
+                                 bias ? bias + j : 0, relu);
             }
         }
     }
@@ -236,14 +262,37 @@ gemm256(long m, long n, long k, float alpha, const float *a, long ars, long acs,
 
 void optimus_sgemm(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
                    const float *b, long ldb, float beta, float *c, long ldc) {
+    optimus_sgemm_epilogue(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0, 0);
+}
+
+void optimus_sgemm_epilogue(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
+                            const float *b, long ldb, float beta, float *c, long ldc, const float *bias, int relu) {
     if (m <= 0 || n <= 0) return;
+    if (transB && k > 0 && m < n && (long)m * k <= 262144) {
+        // op(B) = Bᵀ would be copied whole (n × k) for few rows of C, as in dx = dy·Wᵀ of a backward pass. Compute
+        // Cᵀ = B·op(A)ᵀ instead, which copies only the m × k of A, into scratch, and finish C from it. The products
+        // and chains are the same (a·b = b·a exactly), so are the bits.
+        float *t = scratch(1, (size_t)(n * m));
+        optimus_sgemm_epilogue(0, !transA, n, m, k, alpha, b, ldb, a, lda, 0, t, m, 0, 0);
+        for (long i = 0; i < m; i++) {
+            float *ci = c + i * ldc;
+            for (long j = 0; j < n; j++) {
+                float r = t[j * m + i];
+                if (beta != 0) r = r + beta * ci[j];
+                if (bias) r = r + bias[j];
+                if (relu) r = r > 0 ? r : 0;
+                ci[j] = r;
+            }
+        }
+        return;
+    }
     const long ars = transA ? 1 : lda, acs = transA ? lda : 1;
     const float *bb = b;
     long brs = ldb;
     if (transB && k > 0) {
         // op(B)[p, j] = b[j·ldb + p]: copy it into a k × n block with unit column stride.
         const long npad = (n + 15) / 16 * 16;
-        float *packed = scratch((size_t)(k * npad));
+        float *packed = scratch(0, (size_t)(k * npad));
         for (long j = 0; j < n; j++) {
             const float *bj = b + j * ldb;
             for (long p = 0; p < k; p++) packed[p * npad + j] = bj[p];
@@ -253,10 +302,10 @@ void optimus_sgemm(int transA, int transB, long m, long n, long k, float alpha, 
     }
     switch (optimus_kernels_level()) {
 #if OPTIMUS_X86
-    case 3: gemm512(m, n, k, alpha, a, ars, acs, bb, brs, beta, c, ldc); return;
-    case 2: gemm256(m, n, k, alpha, a, ars, acs, bb, brs, beta, c, ldc); return;
+    case 3: gemm512(m, n, k, alpha, a, ars, acs, bb, brs, beta, c, ldc, bias, relu); return;
+    case 2: gemm256(m, n, k, alpha, a, ars, acs, bb, brs, beta, c, ldc, bias, relu); return;
 #endif
-    default: gemm_portable(m, n, k, alpha, a, ars, acs, bb, brs, beta, c, ldc); return;
+    default: gemm_portable(m, n, k, alpha, a, ars, acs, bb, brs, beta, c, ldc, bias, relu); return;
     }
 }
 

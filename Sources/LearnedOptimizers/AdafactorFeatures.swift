@@ -67,47 +67,96 @@ public enum AdafactorFeatures {
     /// Updates the accumulators with gradient `g` and returns the [N × 39] feature matrix (Float, row-major) for
     /// parameters `p` (pre-update). Increments `state.iteration`.
     public static func update(_ s: inout State, parameters p: [Double], gradient g: [Double], decays: Decays) -> [Float] {
-        updateInDouble(&s, parameters: p, gradient: g, decays: decays).map { Float($0) }
+        let n = p.count
+        return normalized(&s, parameters: p, gradient: g, decays: decays) { raw, scale, time in
+            [Float](unsafeUninitializedCapacity: n * count) { out, written in
+                for i in 0..<n {
+                    let row = out.baseAddress! + i * count, r = raw + i * normalizedCount
+                    for c in 0..<normalizedCount { row[c] = Float(r[c] * scale[c]) }
+                    for j in 0..<timeCount { row[normalizedCount + j] = Float(time[j]) }
+                }
+                written = n * count
+            }
+        }
     }
 
     /// ``update(_:parameters:gradient:decays:)`` before the features are rounded to Float.
     static func updateInDouble(_ s: inout State, parameters p: [Double], gradient g: [Double], decays: Decays) -> [Double] {
         let n = p.count
-        let t = Double(s.iteration)
-        var raw = [Double](repeating: 0, count: n * normalizedCount)
-        for i in 0..<n {
-            let gi = g[i], g2 = gi * gi
-            for k in 0..<3 {
-                s.momentum[3 * i + k] = decays.momentum[k] * s.momentum[3 * i + k] + (1 - decays.momentum[k]) * gi
-                s.adafactor[3 * i + k] = decays.adafactor[k] * s.adafactor[3 * i + k]
-                    + (1 - decays.adafactor[k]) * (g2 + 1e-30)
+        return normalized(&s, parameters: p, gradient: g, decays: decays) { raw, scale, time in
+            var features = [Double](repeating: 0, count: n * count)
+            for i in 0..<n {
+                for c in 0..<normalizedCount { features[i * count + c] = raw[i * normalizedCount + c] * scale[c] }
+                for j in 0..<timeCount { features[i * count + normalizedCount + j] = time[j] }
             }
-            s.rms[i] = decays.rms * s.rms[i] + (1 - decays.rms) * g2
-            let r = s.rms[i]
-            let invRMS = 1 / (r + 1e-6).squareRoot()
-            var f = i * normalizedCount
-            raw[f] = gi; f += 1
-            raw[f] = p[i]; f += 1
-            for k in 0..<3 { raw[f] = s.momentum[3 * i + k]; f += 1 }
-            raw[f] = r; f += 1
-            for k in 0..<3 { raw[f] = s.momentum[3 * i + k] * invRMS; f += 1 }
-            raw[f] = invRMS; f += 1
-            for k in 0..<3 { raw[f] = gi / max(s.adafactor[3 * i + k] + 1e-9, 1e-9).squareRoot(); f += 1 }
-            for _ in 0..<2 { for k in 0..<3 { raw[f] = s.adafactor[3 * i + k]; f += 1 } }
-            for _ in 0..<2 { for k in 0..<3 { raw[f] = 1 / (s.adafactor[3 * i + k] + 1e-8).squareRoot(); f += 1 } }
-            for k in 0..<3 { raw[f] = s.momentum[3 * i + k] / (s.adafactor[3 * i + k] + 1e-6).squareRoot(); f += 1 }
+            return features
+        }
+    }
+
+    /// Updates the accumulators, writes the 28 raw features of every coordinate and hands them, the per-channel
+    /// scale 1/√(1e−5 + mean square) and the 11 time features to `finish`.
+    private static func normalized<R>(
+        _ s: inout State, parameters p: [Double], gradient g: [Double], decays: Decays,
+        finish: (UnsafePointer<Double>, [Double], [Double]) -> R
+    ) -> R {
+        let n = p.count
+        let t = Double(s.iteration)
+        let raw = UnsafeMutablePointer<Double>.allocate(capacity: n * normalizedCount)
+        defer { raw.deallocate() }
+        let (b0, b1, b2) = (decays.momentum[0], decays.momentum[1], decays.momentum[2])
+        let (a0, a1, a2) = (decays.adafactor[0], decays.adafactor[1], decays.adafactor[2])
+        let rho = decays.rms
+        s.momentum.withUnsafeMutableBufferPointer { mb in
+            s.adafactor.withUnsafeMutableBufferPointer { vb in
+                s.rms.withUnsafeMutableBufferPointer { rb in
+                    p.withUnsafeBufferPointer { pb in
+                        g.withUnsafeBufferPointer { gb in
+                            let m = mb.baseAddress!, v = vb.baseAddress!
+                            for i in 0..<n {
+                                let gi = gb[i], g2 = gi * gi
+                                let mi = m + 3 * i, vi = v + 3 * i
+                                mi[0] = b0 * mi[0] + (1 - b0) * gi
+                                vi[0] = a0 * vi[0] + (1 - a0) * (g2 + 1e-30)
+                                mi[1] = b1 * mi[1] + (1 - b1) * gi
+                                vi[1] = a1 * vi[1] + (1 - a1) * (g2 + 1e-30)
+                                mi[2] = b2 * mi[2] + (1 - b2) * gi
+                                vi[2] = a2 * vi[2] + (1 - a2) * (g2 + 1e-30)
+                                rb[i] = rho * rb[i] + (1 - rho) * g2
+                                let r = rb[i]
+                                let invRMS = 1 / (r + 1e-6).squareRoot()
+                                let f = raw + i * normalizedCount
+                                f[0] = gi
+                                f[1] = pb[i]
+                                for k in 0..<3 { f[2 + k] = mi[k] }
+                                f[5] = r
+                                for k in 0..<3 { f[6 + k] = mi[k] * invRMS }
+                                f[9] = invRMS
+                                for k in 0..<3 { f[10 + k] = gi / max(vi[k] + 1e-9, 1e-9).squareRoot() }
+                                for k in 0..<3 {
+                                    f[13 + k] = vi[k]
+                                    f[16 + k] = vi[k]
+                                }
+                                for k in 0..<3 {
+                                    let inv = 1 / (vi[k] + 1e-8).squareRoot()
+                                    f[19 + k] = inv
+                                    f[22 + k] = inv
+                                }
+                                for k in 0..<3 { f[25 + k] = mi[k] / (vi[k] + 1e-6).squareRoot() }
+                            }
+                        }
+                    }
+                }
+            }
         }
         // Second-moment normalization of each channel across the coordinates.
         var meanSquare = [Double](repeating: 0, count: normalizedCount)
-        for i in 0..<n { for c in 0..<normalizedCount { meanSquare[c] += raw[i * normalizedCount + c] * raw[i * normalizedCount + c] } }
+        for i in 0..<n {
+            let f = raw + i * normalizedCount
+            for c in 0..<normalizedCount { meanSquare[c] += f[c] * f[c] }
+        }
         let scale = meanSquare.map { 1 / (1e-5 + $0 / Double(n)).squareRoot() }
         let time = timescales.map { tanh(t / $0 - 1) }
-        var features = [Double](repeating: 0, count: n * count)
-        for i in 0..<n {
-            for c in 0..<normalizedCount { features[i * count + c] = raw[i * normalizedCount + c] * scale[c] }
-            for j in 0..<timeCount { features[i * count + normalizedCount + j] = time[j] }
-        }
         s.iteration += 1
-        return features
+        return finish(raw, scale, time)
     }
 }

@@ -14,6 +14,11 @@ public protocol NetworkScalar: BLASScalar {
     /// Row softmax in place (`Float`: ``OptimusNumerics/NetworkKernels/softmaxRows(_:rows:columns:ld:)``; `Double`:
     /// ``softmaxRows(_:rows:columns:)``).
     static func networkSoftmaxRows(_ m: UnsafeMutablePointer<Self>, rows: Int, columns: Int)
+    /// y = x·W + b, then max(·, 0) if `relu` (`Float`: one pass of ``OptimusNumerics/NetworkKernels/dense(_:ldx:rows:inputs:outputs:weight:bias:relu:into:ldy:)``;
+    /// `Double`: b copied into y, the product with β = 1, the max).
+    static func networkDense(
+        _ x: UnsafePointer<Self>, ldx: Int, rows: Int, inputs: Int, outputs: Int, weight: UnsafePointer<Self>,
+        bias: UnsafePointer<Self>?, relu: Bool, into y: UnsafeMutablePointer<Self>, ldy: Int)
 }
 
 extension Float: NetworkScalar {
@@ -22,6 +27,13 @@ extension Float: NetworkScalar {
     @inlinable public static func networkSoftmaxRows(_ m: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
         NetworkKernels.softmaxRows(m, rows: rows, columns: columns, ld: columns)
     }
+    @inlinable public static func networkDense(
+        _ x: UnsafePointer<Float>, ldx: Int, rows: Int, inputs: Int, outputs: Int, weight: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, relu: Bool, into y: UnsafeMutablePointer<Float>, ldy: Int
+    ) {
+        NetworkKernels.dense(x, ldx: ldx, rows: rows, inputs: inputs, outputs: outputs, weight: weight, bias: bias,
+                             relu: relu, into: y, ldy: ldy)
+    }
 }
 
 extension Double: NetworkScalar {
@@ -29,6 +41,14 @@ extension Double: NetworkScalar {
     @inlinable @inline(__always) public static func networkTanh(_ x: Double) -> Double { tanh(x) }
     @inlinable public static func networkSoftmaxRows(_ m: UnsafeMutablePointer<Double>, rows: Int, columns: Int) {
         softmaxRows(m, rows: rows, columns: columns)
+    }
+    @inlinable public static func networkDense(
+        _ x: UnsafePointer<Double>, ldx: Int, rows: Int, inputs: Int, outputs: Int, weight: UnsafePointer<Double>,
+        bias: UnsafePointer<Double>?, relu: Bool, into y: UnsafeMutablePointer<Double>, ldy: Int
+    ) {
+        if let bias { for r in 0..<rows { (y + r * ldy).update(from: bias, count: outputs) } }
+        _gemm(false, false, rows, outputs, inputs, 1, x, ldx, weight, outputs, bias == nil ? 0 : 1, y, ldy)
+        if relu { for r in 0..<rows { Activation.relu.apply(y + r * ldy, count: outputs) } }
     }
 }
 

@@ -17,33 +17,28 @@ public struct Dense: Sendable, Equatable {
         self.bias = bias ? layout.add("\(name).bias", shape: [outputs]) : nil
     }
 
-    /// y[rows × outputs] = x[rows × inputs]·W + b. `x` may be a column slice of a wider matrix (leading dimension
-    /// `ldx`); `y` likewise (`ldy`). FLOPs: 2·rows·inputs·outputs.
+    /// y[rows × outputs] = x[rows × inputs]·W + b, then max(·, 0) if `relu` (fused into the product's last pass).
+    /// `x` may be a column slice of a wider matrix (leading dimension `ldx`); `y` likewise (`ldy`). FLOPs:
+    /// 2·rows·inputs·outputs.
     @inlinable
     public func forward<T: NetworkScalar>(
         _ x: UnsafePointer<T>, ldx: Int? = nil, rows: Int, parameters: UnsafePointer<T>,
-        into y: UnsafeMutablePointer<T>, ldy: Int? = nil
+        into y: UnsafeMutablePointer<T>, ldy: Int? = nil, relu: Bool = false
     ) {
-        let ldyValue = ldy ?? outputs
-        if let b = bias {
-            for r in 0..<rows {
-                (y + r * ldyValue).update(from: parameters + b.offset, count: outputs)
-            }
-        }
-        T._gemm(false, false, rows, outputs, inputs, 1, x, ldx ?? inputs, parameters + weight.offset, outputs,
-                bias == nil ? 0 : 1, y, ldyValue)
+        T.networkDense(x, ldx: ldx ?? inputs, rows: rows, inputs: inputs, outputs: outputs,
+                       weight: parameters + weight.offset, bias: bias.map { parameters + $0.offset }, relu: relu,
+                       into: y, ldy: ldy ?? outputs)
     }
 
     /// The same as a new array.
     @inlinable
     public func forward<T: NetworkScalar>(_ x: [T], rows: Int, parameters: UnsafePointer<T>) -> [T] {
-        var y = [T](repeating: 0, count: rows * outputs)
-        x.withUnsafeBufferPointer { xb in
-            y.withUnsafeMutableBufferPointer { yb in
+        [T](unsafeUninitializedCapacity: rows * outputs) { yb, count in
+            x.withUnsafeBufferPointer { xb in
                 forward(xb.baseAddress!, rows: rows, parameters: parameters, into: yb.baseAddress!)
             }
+            count = rows * outputs
         }
-        return y
     }
 }
 

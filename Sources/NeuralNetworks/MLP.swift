@@ -22,14 +22,16 @@ public struct MLP: Sendable, Equatable {
     public func forward<T: NetworkScalar>(_ x: [T], rows: Int, parameters: UnsafePointer<T>) -> [T] {
         var current = x
         for (l, layer) in layers.enumerated() {
-            var next = [T](repeating: 0, count: rows * layer.outputs)
-            current.withUnsafeBufferPointer { c in
-                next.withUnsafeMutableBufferPointer { n in
-                    layer.forward(c.baseAddress!, rows: rows, parameters: parameters, into: n.baseAddress!)
-                    if l < layers.count - 1 { activation.apply(n.baseAddress!, count: n.count) }
+            let hidden = l < layers.count - 1
+            current = [T](unsafeUninitializedCapacity: rows * layer.outputs) { n, count in
+                current.withUnsafeBufferPointer { c in
+                    // ReLU is fused into the product's last pass; other activations run after it.
+                    layer.forward(c.baseAddress!, rows: rows, parameters: parameters, into: n.baseAddress!,
+                                  relu: hidden && activation == .relu)
+                    if hidden && activation != .relu { activation.apply(n.baseAddress!, count: rows * layer.outputs) }
                 }
+                count = rows * layer.outputs
             }
-            current = next
         }
         return current
     }

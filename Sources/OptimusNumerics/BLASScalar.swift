@@ -141,6 +141,16 @@ public enum NetworkKernels {
         Level(rawValue: Int(optimus_kernels_set_level(Int32(level?.rawValue ?? 0)))) ?? .portable
     }
 
+    /// y = max(x·W + b, 0) (or without the bias or the max): `x` rows × inputs (leading dimension `ldx`), `W`
+    /// inputs × outputs, `y` rows × outputs (leading dimension `ldy`). The same bits as the product into a copy of b
+    /// with β = 1, then the max.
+    public static func dense(
+        _ x: UnsafePointer<Float>, ldx: Int, rows: Int, inputs: Int, outputs: Int, weight: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, relu: Bool, into y: UnsafeMutablePointer<Float>, ldy: Int
+    ) {
+        optimus_sgemm_epilogue(0, 0, rows, outputs, inputs, 1, x, ldx, weight, outputs, 0, y, ldy, bias, relu ? 1 : 0)
+    }
+
     /// Softmax of every row of the `rows × columns` matrix at `m` (leading dimension `ld`), in place.
     public static func softmaxRows(_ m: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ld: Int) {
         optimus_softmax_rows(m, rows, columns, ld)

@@ -19,6 +19,11 @@ extern "C" {
 void optimus_sgemm(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
                    const float *b, long ldb, float beta, float *c, long ldc);
 
+/// The same product with an epilogue, for a dense layer: C[i,j] = alpha·s (+ beta·C[i,j] if beta ≠ 0)
+/// (+ bias[j] if bias is not NULL), then max(·, 0) if relu ≠ 0; each operation rounded once, in that order.
+void optimus_sgemm_epilogue(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
+                            const float *b, long ldb, float beta, float *c, long ldc, const float *bias, int relu);
+
 /// Softmax of every row of m (rows × columns, leading dimension ld), in place: subtract the row maximum,
 /// e^x with the project's branch-free polynomial (the same operations as Swift's `Float.expApprox`), divide by the
 /// sum (a 16-lane sum: lane l adds the elements j ≡ l mod 16 in order, then a fixed tree).
