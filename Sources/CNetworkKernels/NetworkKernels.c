@@ -2,6 +2,7 @@
 // operations on every element in the same order, so the three give the same bits; tests compare them.
 #include "NetworkKernels.h"
 
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -171,10 +172,14 @@ gemm512(long m, long n, long k, float alpha, const float *a, long ars, long acs,
             const long w = n - j < 32 ? n - j : 32;
             const __mmask16 m0 = w >= 16 ? 0xFFFF : (__mmask16)((1u << w) - 1);
             const __mmask16 m1 = w >= 32 ? 0xFFFF : (w > 16 ? (__mmask16)((1u << (w - 16)) - 1) : 0);
-            for (long i = ic; i < iend; i += AVX512_MR) {
-                const long rows = iend - i < AVX512_MR ? iend - i : AVX512_MR;
+            // Rows split evenly over the blocks (25 = 9 + 8 + 8, not 12 + 12 + 1): a block of very few rows has
+            // too few independent FMA chains to hide the FMA latency.
+            const long blocks = (iend - ic + AVX512_MR - 1) / AVX512_MR, base = (iend - ic) / blocks, extra = (iend - ic) % blocks;
+            for (long blk = 0, i = ic; blk < blocks; blk++) {
+                const long rows = base + (blk < extra ? 1 : 0);
                 kernels512[rows](k, a + i * ars, ars, acs, b + j, brs, m0, m1, alpha, beta, c + i * ldc + j, ldc,
                                  bias ? bias + j : 0, relu);
+                i += rows;
             }
         }
     }
@@ -250,15 +255,75 @@ gemm256(long m, long n, long k, float alpha, const float *a, long ars, long acs,
         for (long j = 0; j < n; j += 16) {
             const __m256i w = _mm256_set1_epi32((int)(n - j < 16 ? n - j : 16));
             const __m256i m0 = _mm256_cmpgt_epi32(w, lanes0), m1 = _mm256_cmpgt_epi32(w, lanes1);
-            for (long i = ic; i < iend; i += AVX2_MR) {
-                const long rows = iend - i < AVX2_MR ? iend - i : AVX2_MR;
+            // Rows split evenly over the blocks (25 = 9 + 8 + 8, not 12 + 12 + 1): a block of very few rows has
+            // too few independent FMA chains to hide the FMA latency.
+            const long blocks = (iend - ic + AVX2_MR - 1) / AVX2_MR, base = (iend - ic) / blocks, extra = (iend - ic) % blocks;
+            for (long blk = 0, i = ic; blk < blocks; blk++) {
+                const long rows = base + (blk < extra ? 1 : 0);
                 kernels256[rows](k, a + i * ars, ars, acs, b + j, brs, m0, m1, alpha, beta, c + i * ldc + j, ldc,
                                  bias ? bias + j : 0, relu);
+                i += rows;
             }
         }
     }
 }
 #endif
+
+// dst[j·ldd + i] = src[i·lds + j] for i < rows, j < cols: pure data movement, so every path gives the same bits.
+static void transpose_portable(const float *src, long lds, float *dst, long ldd, long rows, long cols) {
+    for (long i0 = 0; i0 < rows; i0 += 16)
+        for (long j0 = 0; j0 < cols; j0 += 16)
+            for (long i = i0; i < i0 + 16 && i < rows; i++)
+                for (long j = j0; j < j0 + 16 && j < cols; j++) dst[j * ldd + i] = src[i * lds + j];
+}
+
+#if OPTIMUS_X86
+// 8 × 8 blocks in registers (unpack, shuffle, lane permute), the rest element by element.
+__attribute__((target("avx2"))) static void transpose_avx2(const float *src, long lds, float *dst, long ldd, long rows,
+                                                          long cols) {
+    const long rb = rows / 8 * 8, cb = cols / 8 * 8;
+    for (long i = 0; i < rb; i += 8) {
+        for (long j = 0; j < cb; j += 8) {
+            const float *s = src + i * lds + j;
+            __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + lds), r2 = _mm256_loadu_ps(s + 2 * lds),
+                   r3 = _mm256_loadu_ps(s + 3 * lds), r4 = _mm256_loadu_ps(s + 4 * lds),
+                   r5 = _mm256_loadu_ps(s + 5 * lds), r6 = _mm256_loadu_ps(s + 6 * lds),
+                   r7 = _mm256_loadu_ps(s + 7 * lds);
+            __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+            __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+            __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+            __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+            __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+            __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+            __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+            __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+            float *d = dst + j * ldd + i;
+            _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
+            _mm256_storeu_ps(d + ldd, _mm256_permute2f128_ps(u1, u5, 0x20));
+            _mm256_storeu_ps(d + 2 * ldd, _mm256_permute2f128_ps(u2, u6, 0x20));
+            _mm256_storeu_ps(d + 3 * ldd, _mm256_permute2f128_ps(u3, u7, 0x20));
+            _mm256_storeu_ps(d + 4 * ldd, _mm256_permute2f128_ps(u0, u4, 0x31));
+            _mm256_storeu_ps(d + 5 * ldd, _mm256_permute2f128_ps(u1, u5, 0x31));
+            _mm256_storeu_ps(d + 6 * ldd, _mm256_permute2f128_ps(u2, u6, 0x31));
+            _mm256_storeu_ps(d + 7 * ldd, _mm256_permute2f128_ps(u3, u7, 0x31));
+        }
+        for (long ii = i; ii < i + 8; ii++)
+            for (long j = cb; j < cols; j++) dst[j * ldd + ii] = src[ii * lds + j];
+    }
+    for (long i = rb; i < rows; i++)
+        for (long j = 0; j < cols; j++) dst[j * ldd + i] = src[i * lds + j];
+}
+#endif
+
+static void transpose(const float *src, long lds, float *dst, long ldd, long rows, long cols) {
+#if OPTIMUS_X86
+    if (optimus_kernels_level() >= 2) {
+        transpose_avx2(src, lds, dst, ldd, rows, cols);
+        return;
+    }
+#endif
+    transpose_portable(src, lds, dst, ldd, rows, cols);
+}
 
 void optimus_sgemm(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
                    const float *b, long ldb, float beta, float *c, long ldc) {
@@ -272,12 +337,17 @@ void optimus_sgemm_epilogue(int transA, int transB, long m, long n, long k, floa
         // op(B) = Bᵀ would be copied whole (n × k) for few rows of C, as in dx = dy·Wᵀ of a backward pass. Compute
         // Cᵀ = B·op(A)ᵀ instead, which copies only the m × k of A, into scratch, and finish C from it. The products
         // and chains are the same (a·b = b·a exactly), so are the bits.
-        float *t = scratch(1, (size_t)(n * m));
+        float *t = scratch(1, (size_t)(2 * n * m));
+        float *tt = t + n * m;
         optimus_sgemm_epilogue(0, !transA, n, m, k, alpha, b, ldb, a, lda, 0, t, m, 0, 0);
+        const int plain = beta == 0 && !bias && !relu;
+        transpose(t, m, plain ? c : tt, plain ? ldc : n, n, m);
+        if (plain) return;
         for (long i = 0; i < m; i++) {
             float *ci = c + i * ldc;
+            const float *ti = tt + i * n;
             for (long j = 0; j < n; j++) {
-                float r = t[j * m + i];
+                float r = ti[j];
                 if (beta != 0) r = r + beta * ci[j];
                 if (bias) r = r + bias[j];
                 if (relu) r = r > 0 ? r : 0;
@@ -293,10 +363,9 @@ void optimus_sgemm_epilogue(int transA, int transB, long m, long n, long k, floa
         // op(B)[p, j] = b[j·ldb + p]: copy it into a k × n block with unit column stride.
         const long npad = (n + 15) / 16 * 16;
         float *packed = scratch(0, (size_t)(k * npad));
-        for (long j = 0; j < n; j++) {
-            const float *bj = b + j * ldb;
-            for (long p = 0; p < k; p++) packed[p * npad + j] = bj[p];
-        }
+        transpose(b, ldb, packed, npad, n, k);
+        for (long p = 0; p < k; p++)
+            for (long j = n; j < npad; j++) packed[p * npad + j] = 0;
         bb = packed;
         brs = npad;
     }
@@ -335,6 +404,10 @@ static inline float exp_portable(float x) {
     return e * scale;
 }
 
+// Probabilities below the smallest normal float become 0: subnormal operands cost a microcode assist in the
+// products that use them (measured: the softmax and P·V of a step 4× slower), and carry no weight.
+static inline float flush(float p) { return p >= FLT_MIN ? p : 0.0f; }
+
 static float sum16(const float lanes[16]) {
     float t8[8], t4[4];
     for (int l = 0; l < 8; l++) t8[l] = lanes[l] + lanes[l + 8];
@@ -354,7 +427,7 @@ static void softmax_portable(float *m, long rows, long columns, long ld) {
             lanes[j % 16] = lanes[j % 16] + e;
         }
         const float inv = 1.0f / sum16(lanes);
-        for (long j = 0; j < columns; j++) row[j] = row[j] * inv;
+        for (long j = 0; j < columns; j++) row[j] = flush(row[j] * inv);
     }
 }
 
@@ -377,6 +450,10 @@ __attribute__((target("avx512f"))) static inline __m512 exp512(__m512 x) {
     __m512i bits = _mm512_sub_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(0x4B400000));
     bits = _mm512_slli_epi32(_mm512_add_epi32(bits, _mm512_set1_epi32(127)), 23);
     return _mm512_mul_ps(e, _mm512_castsi512_ps(bits));
+}
+
+__attribute__((target("avx512f"))) static inline __m512 flush512(__m512 p) {
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(p, _mm512_set1_ps(FLT_MIN), _CMP_GE_OQ), p);
 }
 
 __attribute__((target("avx512f"))) static void softmax512(float *m, long rows, long columns, long ld) {
@@ -402,8 +479,8 @@ __attribute__((target("avx512f"))) static void softmax512(float *m, long rows, l
         float lanes[16];
         _mm512_storeu_ps(lanes, sum);
         const __m512 inv = _mm512_set1_ps(1.0f / sum16(lanes));
-        for (j = 0; j + 16 <= columns; j += 16) _mm512_storeu_ps(row + j, _mm512_mul_ps(_mm512_loadu_ps(row + j), inv));
-        if (tail) _mm512_mask_storeu_ps(row + j, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, row + j), inv));
+        for (j = 0; j + 16 <= columns; j += 16) _mm512_storeu_ps(row + j, flush512(_mm512_mul_ps(_mm512_loadu_ps(row + j), inv)));
+        if (tail) _mm512_mask_storeu_ps(row + j, tail, flush512(_mm512_mul_ps(_mm512_maskz_loadu_ps(tail, row + j), inv)));
     }
 }
 
@@ -425,6 +502,10 @@ __attribute__((target("avx2,fma"))) static inline __m256 exp256(__m256 x) {
     __m256i bits = _mm256_sub_epi32(_mm256_castps_si256(t), _mm256_set1_epi32(0x4B400000));
     bits = _mm256_slli_epi32(_mm256_add_epi32(bits, _mm256_set1_epi32(127)), 23);
     return _mm256_mul_ps(e, _mm256_castsi256_ps(bits));
+}
+
+__attribute__((target("avx2,fma"))) static inline __m256 flush256(__m256 p) {
+    return _mm256_and_ps(p, _mm256_cmp_ps(p, _mm256_set1_ps(FLT_MIN), _CMP_GE_OQ));
 }
 
 __attribute__((target("avx2,fma"))) static void softmax256(float *m, long rows, long columns, long ld) {
@@ -467,8 +548,8 @@ __attribute__((target("avx2,fma"))) static void softmax256(float *m, long rows, 
         _mm256_storeu_ps(lanes, s0);
         _mm256_storeu_ps(lanes + 8, s1);
         const __m256 inv = _mm256_set1_ps(1.0f / sum16(lanes));
-        for (long j = 0; j < full; j += 8) _mm256_storeu_ps(row + j, _mm256_mul_ps(_mm256_loadu_ps(row + j), inv));
-        for (long j = full; j < columns; j++) row[j] = row[j] * (1.0f / sum16(lanes));
+        for (long j = 0; j < full; j += 8) _mm256_storeu_ps(row + j, flush256(_mm256_mul_ps(_mm256_loadu_ps(row + j), inv)));
+        for (long j = full; j < columns; j++) row[j] = flush(row[j] * (1.0f / sum16(lanes)));
     }
 }
 #endif

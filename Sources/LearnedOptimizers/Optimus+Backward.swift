@@ -113,12 +113,21 @@ struct OptimusTape<T: NetworkScalar>: StepTape {
         var accumulators: AdafactorFeatures.AccumulatorAdjoint
         var preconditioner: [T]
         var powerVector: [T]
+        /// ∂L/∂θ of the network's weights, summed over the unroll's steps in T by the products themselves (β = 1):
+        /// a per-step buffer added into the Double total would cost two passes over all of θ per step, which for
+        /// the paper preset (650k values) was most of a differentiated step at small N. ``finish(_:gradient:)``
+        /// adds it to the total once.
+        var theta: [T]
     }
 
     func zeroCarried(dimension n: Int) -> Carried {
         Carried(accumulators: .init(count: n),
                 preconditioner: [T](repeating: 0, count: model.configuration.variant == .noStructure ? 0 : n * n),
-                powerVector: [T](repeating: 0, count: n))
+                powerVector: [T](repeating: 0, count: n), theta: [T](repeating: 0, count: theta.count))
+    }
+
+    func finish(_ carried: Carried, gradient: inout [Double]) {
+        for k in carried.theta.indices { gradient[k] += Double(carried.theta[k]) }
     }
 
     func forward(_ s: inout State, value: Double, gradient g: [Double]) -> Record {
@@ -234,12 +243,11 @@ struct OptimusTape<T: NetworkScalar>: StepTape {
         let c = model.configuration
         let la = T(Float(c.lambdaA)), lb = T(Float(c.lambdaB))
         let dDelta = delta.map { T($0) }
-        var g = [T](repeating: 0, count: theta.count)
         var ds = [T](repeating: 0, count: n)
         var dEmbedding = [T](repeating: 0, count: n * c.modelWidth)
         var featureGradient: [Double] = []
         theta.withUnsafeBufferPointer { tb in
-            g.withUnsafeMutableBufferPointer { gb in
+            carried.theta.withUnsafeMutableBufferPointer { gb in
                 let theta = tb.baseAddress!, grad = gb.baseAddress!
                 if c.variant == .noStructure {
                     // Δ = s + λa·v,  v = head(E^L)
@@ -347,7 +355,6 @@ struct OptimusTape<T: NetworkScalar>: StepTape {
                 featureGradient = dz.map { Double($0) }
             }
         }
-        for k in g.indices { gradient[k] += Double(g[k]) }
         let (dp, dg, dPhi) = AdafactorFeatures.backward(
             old: r.features, parameters: r.point, gradient: r.gradient, offsets: offsets, dz: featureGradient,
             carried: &carried.accumulators)

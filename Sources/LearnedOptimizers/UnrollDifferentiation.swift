@@ -28,6 +28,13 @@ protocol StepTape {
     /// through the step (not through the objective).
     func backward(_ record: Record, delta: [Double], carried: inout Carried, gradient: inout [Double])
         -> (point: [Double], gradient: [Double])
+    /// Adds to `gradient` what the tape accumulated in `carried` instead of in `gradient` (after the last backward
+    /// step of the unroll).
+    func finish(_ carried: Carried, gradient: inout [Double])
+}
+
+extension StepTape {
+    func finish(_ carried: Carried, gradient: inout [Double]) {}
 }
 
 /// Reverse-mode differentiation of `steps` inner steps of a learned optimizer:
@@ -77,6 +84,7 @@ func differentiateUnroll<Tape: StepTape>(
             ? objective.hessianVectorProduct(at: points[t], direction: dg) : [Double](repeating: 0, count: n)
         for i in 0..<n { xBar[i] += dx[i] + hv[i] + slopes[t] * gradients[t][i] }
     }
+    tape.finish(carried, gradient: &thetaGradient)
     if !thetaGradient.allSatisfy(\.isFinite) { finite = false }
     return UnrollGradient(losses: losses, gradient: thetaGradient, finite: finite)
 }

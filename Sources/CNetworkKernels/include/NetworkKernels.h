@@ -1,5 +1,5 @@
 // Single-precision kernels of the project's neural networks: a matrix product and a row softmax whose results are
-// the same bits on every x86-64 CPU (AVX-512, AVX2 + FMA, or neither) and on other architectures.
+// the same bits on every x86-64 CPU (AVX-512, AVX2 + FMA, or neither).
 //
 // Why our own: OpenBLAS picks its kernels by CPU model, and different kernels sum in different orders, so a network
 // evaluated through it gives different bits on different machines (unless OPENBLAS_CORETYPE pins one kernel family
@@ -26,7 +26,8 @@ void optimus_sgemm_epilogue(int transA, int transB, long m, long n, long k, floa
 
 /// Softmax of every row of m (rows × columns, leading dimension ld), in place: subtract the row maximum,
 /// e^x with the project's branch-free polynomial (the same operations as Swift's `Float.expApprox`), divide by the
-/// sum (a 16-lane sum: lane l adds the elements j ≡ l mod 16 in order, then a fixed tree).
+/// sum (a 16-lane sum: lane l adds the elements j ≡ l mod 16 in order, then a fixed tree); probabilities below the
+/// smallest normal float (1.18e−38) are set to 0.
 void optimus_softmax_rows(float *m, long rows, long columns, long ld);
 
 /// The instruction set the kernels use: 3 = AVX-512F, 2 = AVX2 + FMA, 1 = portable C. Chosen once from the CPU;
