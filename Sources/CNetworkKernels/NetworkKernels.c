@@ -564,3 +564,108 @@ void optimus_softmax_rows(float *m, long rows, long columns, long ld) {
     default: softmax_portable(m, rows, columns, ld); return;
     }
 }
+
+// MARK: - Row kernels without intrinsics
+//
+// One source, compiled once per instruction set (ROW_KERNELS below). With contraction off and every sum in 16
+// fixed lanes (lane l takes the elements j ≡ l mod 16, in order), the compiler may vectorize but not reorder, so
+// every compilation gives the same bits.
+
+#define ROW_KERNELS(SUFFIX, TARGET)                                                                                   \
+    TARGET static void layer_norm_##SUFFIX(const float *x, long rows, long w, const float *g, const float *b,         \
+                                           float eps, float *y) {                                                   \
+        for (long r = 0; r < rows; r++) {                                                                            \
+            const float *row = x + r * w;                                                                            \
+            float *out = y + r * w;                                                                                  \
+            float lanes[16] = {0};                                                                                   \
+            for (long j = 0; j < w; j++) lanes[j % 16] = lanes[j % 16] + row[j];                                     \
+            const float mean = sum16(lanes) / (float)w;                                                              \
+            float sq[16] = {0};                                                                                      \
+            for (long j = 0; j < w; j++) {                                                                           \
+                const float c = row[j] - mean;                                                                       \
+                sq[j % 16] = sq[j % 16] + c * c;                                                                     \
+            }                                                                                                        \
+            const float inv = 1.0f / sqrtf(sum16(sq) / (float)w + eps);                                              \
+            for (long j = 0; j < w; j++) out[j] = ((row[j] - mean) * inv) * g[j] + b[j];                             \
+        }                                                                                                            \
+    }                                                                                                                \
+    TARGET static void layer_norm_backward_##SUFFIX(const float *x, long rows, long w, const float *dy,              \
+                                                    const float *g, float eps, float *dg, float *db, float *dx,      \
+                                                    int accumulate, float *xhat, float *dxhat) {                     \
+        for (long r = 0; r < rows; r++) {                                                                            \
+            const float *row = x + r * w, *d = dy + r * w;                                                           \
+            float *out = dx + r * w;                                                                                 \
+            float lanes[16] = {0};                                                                                   \
+            for (long j = 0; j < w; j++) lanes[j % 16] = lanes[j % 16] + row[j];                                     \
+            const float mean = sum16(lanes) / (float)w;                                                              \
+            float sq[16] = {0};                                                                                      \
+            for (long j = 0; j < w; j++) {                                                                           \
+                const float c = row[j] - mean;                                                                       \
+                sq[j % 16] = sq[j % 16] + c * c;                                                                     \
+            }                                                                                                        \
+            const float inv = 1.0f / sqrtf(sum16(sq) / (float)w + eps);                                              \
+            float md[16] = {0}, mdx[16] = {0};                                                                       \
+            for (long j = 0; j < w; j++) {                                                                           \
+                xhat[j] = (row[j] - mean) * inv;                                                                     \
+                dg[j] = dg[j] + d[j] * xhat[j];                                                                      \
+                db[j] = db[j] + d[j];                                                                                \
+                dxhat[j] = d[j] * g[j];                                                                              \
+                md[j % 16] = md[j % 16] + dxhat[j];                                                                  \
+                mdx[j % 16] = mdx[j % 16] + dxhat[j] * xhat[j];                                                      \
+            }                                                                                                        \
+            const float meanD = sum16(md) / (float)w, meanDX = sum16(mdx) / (float)w;                                \
+            for (long j = 0; j < w; j++) {                                                                           \
+                const float v = ((dxhat[j] - meanD) - xhat[j] * meanDX) * inv;                                       \
+                out[j] = accumulate ? out[j] + v : v;                                                                \
+            }                                                                                                        \
+        }                                                                                                            \
+    }                                                                                                                \
+    TARGET static void softmax_backward_##SUFFIX(const float *p, float *ds, long rows, long n) {                     \
+        for (long r = 0; r < rows; r++) {                                                                            \
+            const float *pr = p + r * n;                                                                             \
+            float *dr = ds + r * n;                                                                                  \
+            float lanes[16] = {0};                                                                                   \
+            for (long j = 0; j < n; j++) lanes[j % 16] = lanes[j % 16] + pr[j] * dr[j];                              \
+            const float dot = sum16(lanes);                                                                          \
+            for (long j = 0; j < n; j++) dr[j] = pr[j] * (dr[j] - dot);                                              \
+        }                                                                                                            \
+    }
+
+ROW_KERNELS(portable, )
+#if OPTIMUS_X86
+ROW_KERNELS(avx2, __attribute__((target("avx2,fma"))))
+ROW_KERNELS(avx512, __attribute__((target("avx512f"))))
+#endif
+
+void optimus_layer_norm(const float *x, long rows, long width, const float *gain, const float *bias, float epsilon,
+                        float *y) {
+    switch (optimus_kernels_level()) {
+#if OPTIMUS_X86
+    case 3: layer_norm_avx512(x, rows, width, gain, bias, epsilon, y); return;
+    case 2: layer_norm_avx2(x, rows, width, gain, bias, epsilon, y); return;
+#endif
+    default: layer_norm_portable(x, rows, width, gain, bias, epsilon, y); return;
+    }
+}
+
+void optimus_layer_norm_backward(const float *x, long rows, long width, const float *dy, const float *gain,
+                                 float epsilon, float *dgain, float *dbias, float *dx, int accumulate) {
+    float *work = scratch(0, (size_t)(2 * width));
+    switch (optimus_kernels_level()) {
+#if OPTIMUS_X86
+    case 3: layer_norm_backward_avx512(x, rows, width, dy, gain, epsilon, dgain, dbias, dx, accumulate, work, work + width); return;
+    case 2: layer_norm_backward_avx2(x, rows, width, dy, gain, epsilon, dgain, dbias, dx, accumulate, work, work + width); return;
+#endif
+    default: layer_norm_backward_portable(x, rows, width, dy, gain, epsilon, dgain, dbias, dx, accumulate, work, work + width); return;
+    }
+}
+
+void optimus_softmax_backward(const float *p, float *ds, long rows, long columns) {
+    switch (optimus_kernels_level()) {
+#if OPTIMUS_X86
+    case 3: softmax_backward_avx512(p, ds, rows, columns); return;
+    case 2: softmax_backward_avx2(p, ds, rows, columns); return;
+#endif
+    default: softmax_backward_portable(p, ds, rows, columns); return;
+    }
+}

@@ -19,6 +19,18 @@ public protocol NetworkScalar: BLASScalar {
     static func networkDense(
         _ x: UnsafePointer<Self>, ldx: Int, rows: Int, inputs: Int, outputs: Int, weight: UnsafePointer<Self>,
         bias: UnsafePointer<Self>?, relu: Bool, into y: UnsafeMutablePointer<Self>, ldy: Int)
+    /// ``LayerNorm`` of every row (`Float`: the project's kernel, 16-lane sums; `Double`: sequential sums).
+    static func networkLayerNorm(
+        _ x: UnsafePointer<Self>, rows: Int, width: Int, gain: UnsafePointer<Self>, bias: UnsafePointer<Self>,
+        epsilon: Self, into y: UnsafeMutablePointer<Self>)
+    /// Its backward pass (accumulates γ̄, β̄; writes or adds dx).
+    static func networkLayerNormBackward(
+        _ x: UnsafePointer<Self>, rows: Int, width: Int, dy: UnsafePointer<Self>, gain: UnsafePointer<Self>,
+        epsilon: Self, gainGradient: UnsafeMutablePointer<Self>, biasGradient: UnsafeMutablePointer<Self>,
+        dx: UnsafeMutablePointer<Self>, accumulate: Bool)
+    /// ds = p ⊙ (ds − rowsum(ds ⊙ p)) in place (`rows × columns`, contiguous).
+    static func networkSoftmaxBackward(_ p: UnsafePointer<Self>, _ ds: UnsafeMutablePointer<Self>, rows: Int,
+                                       columns: Int)
 }
 
 extension Float: NetworkScalar {
@@ -33,6 +45,26 @@ extension Float: NetworkScalar {
     ) {
         NetworkKernels.dense(x, ldx: ldx, rows: rows, inputs: inputs, outputs: outputs, weight: weight, bias: bias,
                              relu: relu, into: y, ldy: ldy)
+    }
+    @inlinable public static func networkLayerNorm(
+        _ x: UnsafePointer<Float>, rows: Int, width: Int, gain: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+        epsilon: Float, into y: UnsafeMutablePointer<Float>
+    ) {
+        NetworkKernels.layerNorm(x, rows: rows, width: width, gain: gain, bias: bias, epsilon: epsilon, into: y)
+    }
+    @inlinable public static func networkLayerNormBackward(
+        _ x: UnsafePointer<Float>, rows: Int, width: Int, dy: UnsafePointer<Float>, gain: UnsafePointer<Float>,
+        epsilon: Float, gainGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>,
+        dx: UnsafeMutablePointer<Float>, accumulate: Bool
+    ) {
+        NetworkKernels.layerNormBackward(x, rows: rows, width: width, dy: dy, gain: gain, epsilon: epsilon,
+                                         gainGradient: gainGradient, biasGradient: biasGradient, dx: dx,
+                                         accumulate: accumulate)
+    }
+    @inlinable public static func networkSoftmaxBackward(
+        _ p: UnsafePointer<Float>, _ ds: UnsafeMutablePointer<Float>, rows: Int, columns: Int
+    ) {
+        NetworkKernels.softmaxBackward(p, ds, rows: rows, columns: columns)
     }
 }
 
@@ -49,6 +81,30 @@ extension Double: NetworkScalar {
         if let bias { for r in 0..<rows { (y + r * ldy).update(from: bias, count: outputs) } }
         _gemm(false, false, rows, outputs, inputs, 1, x, ldx, weight, outputs, bias == nil ? 0 : 1, y, ldy)
         if relu { for r in 0..<rows { Activation.relu.apply(y + r * ldy, count: outputs) } }
+    }
+    @inlinable public static func networkLayerNorm(
+        _ x: UnsafePointer<Double>, rows: Int, width: Int, gain: UnsafePointer<Double>, bias: UnsafePointer<Double>,
+        epsilon: Double, into y: UnsafeMutablePointer<Double>
+    ) {
+        layerNormRows(x, rows: rows, width: width, gain: gain, bias: bias, epsilon: epsilon, into: y)
+    }
+    @inlinable public static func networkLayerNormBackward(
+        _ x: UnsafePointer<Double>, rows: Int, width: Int, dy: UnsafePointer<Double>, gain: UnsafePointer<Double>,
+        epsilon: Double, gainGradient: UnsafeMutablePointer<Double>, biasGradient: UnsafeMutablePointer<Double>,
+        dx: UnsafeMutablePointer<Double>, accumulate: Bool
+    ) {
+        layerNormRowsBackward(x, rows: rows, width: width, dy: dy, gain: gain, epsilon: epsilon,
+                              gainGradient: gainGradient, biasGradient: biasGradient, dx: dx, accumulate: accumulate)
+    }
+    @inlinable public static func networkSoftmaxBackward(
+        _ p: UnsafePointer<Double>, _ ds: UnsafeMutablePointer<Double>, rows: Int, columns: Int
+    ) {
+        for i in 0..<rows {
+            let pr = p + i * columns, dr = ds + i * columns
+            var dot = 0.0
+            for j in 0..<columns { dot += pr[j] * dr[j] }
+            for j in 0..<columns { dr[j] = pr[j] * (dr[j] - dot) }
+        }
     }
 }
 
@@ -94,38 +150,47 @@ extension LayerNorm {
         _ x: UnsafePointer<T>, rows: Int, dy: UnsafePointer<T>, parameters: UnsafePointer<T>,
         gradient: UnsafeMutablePointer<T>, dx: UnsafeMutablePointer<T>, accumulate: Bool = false
     ) {
-        let g = parameters + gain.offset
-        let gg = gradient + gain.offset, gb = gradient + bias.offset
-        let w = T(width)
-        let epsilon = T(self.epsilon)
-        var xhat = [T](repeating: 0, count: width)
-        var dxhat = [T](repeating: 0, count: width)
-        for r in 0..<rows {
-            let row = x + r * width, d = dy + r * width, out = dx + r * width
-            var mean: T = 0
-            for j in 0..<width { mean += row[j] }
-            mean /= w
-            var variance: T = 0
-            for j in 0..<width {
-                let c = row[j] - mean
-                variance += c * c
-            }
-            let inv = 1 / (variance / w + epsilon).squareRoot()
-            var meanD: T = 0, meanDX: T = 0
-            for j in 0..<width {
-                xhat[j] = (row[j] - mean) * inv
-                gg[j] += d[j] * xhat[j]
-                gb[j] += d[j]
-                dxhat[j] = d[j] * g[j]
-                meanD += dxhat[j]
-                meanDX += dxhat[j] * xhat[j]
-            }
-            meanD /= w
-            meanDX /= w
-            for j in 0..<width {
-                let v = (dxhat[j] - meanD - xhat[j] * meanDX) * inv
-                out[j] = accumulate ? out[j] + v : v
-            }
+        T.networkLayerNormBackward(x, rows: rows, width: width, dy: dy, gain: parameters + gain.offset,
+                                   epsilon: T(epsilon), gainGradient: gradient + gain.offset,
+                                   biasGradient: gradient + bias.offset, dx: dx, accumulate: accumulate)
+    }
+}
+
+/// ``LayerNorm``'s backward pass with sequential sums (the `Double` path).
+@inlinable
+public func layerNormRowsBackward<T: NetworkScalar>(
+    _ x: UnsafePointer<T>, rows: Int, width: Int, dy: UnsafePointer<T>, gain g: UnsafePointer<T>, epsilon: T,
+    gainGradient gg: UnsafeMutablePointer<T>, biasGradient gb: UnsafeMutablePointer<T>, dx: UnsafeMutablePointer<T>,
+    accumulate: Bool
+) {
+    let w = T(width)
+    var xhat = [T](repeating: 0, count: width)
+    var dxhat = [T](repeating: 0, count: width)
+    for r in 0..<rows {
+        let row = x + r * width, d = dy + r * width, out = dx + r * width
+        var mean: T = 0
+        for j in 0..<width { mean += row[j] }
+        mean /= w
+        var variance: T = 0
+        for j in 0..<width {
+            let c = row[j] - mean
+            variance += c * c
+        }
+        let inv = 1 / (variance / w + epsilon).squareRoot()
+        var meanD: T = 0, meanDX: T = 0
+        for j in 0..<width {
+            xhat[j] = (row[j] - mean) * inv
+            gg[j] += d[j] * xhat[j]
+            gb[j] += d[j]
+            dxhat[j] = d[j] * g[j]
+            meanD += dxhat[j]
+            meanDX += dxhat[j] * xhat[j]
+        }
+        meanD /= w
+        meanDX /= w
+        for j in 0..<width {
+            let v = (dxhat[j] - meanD - xhat[j] * meanDX) * inv
+            out[j] = accumulate ? out[j] + v : v
         }
     }
 }
@@ -280,12 +345,7 @@ extension MultiHeadSelfAttention {
                                 // dV = Pᵀ·dO  [n × dh]
                                 T._gemm(true, false, n, dh, n, 1, p, n, dO, d, 0, dV, 3 * d)
                                 // dS = P ⊙ (dP − rowsum(dP ⊙ P))
-                                for i in 0..<n {
-                                    let pr = p + i * n, dr = dS + i * n
-                                    var dot: T = 0
-                                    for j in 0..<n { dot += pr[j] * dr[j] }
-                                    for j in 0..<n { dr[j] = pr[j] * (dr[j] - dot) }
-                                }
+                                T.networkSoftmaxBackward(p, dS, rows: n, columns: n)
                                 // dQ = dS·K·scale, dK = dSᵀ·Q·scale
                                 T._gemm(false, false, n, dh, n, scale, dS, n, k, 3 * d, 0, dQ, 3 * d)
                                 T._gemm(true, false, n, dh, n, scale, dS, n, q, 3 * d, 0, dK, 3 * d)

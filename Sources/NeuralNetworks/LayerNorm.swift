@@ -18,21 +18,29 @@ public struct LayerNorm: Sendable, Equatable {
     public func forward<T: NetworkScalar>(
         _ x: UnsafePointer<T>, rows: Int, parameters: UnsafePointer<T>, into y: UnsafeMutablePointer<T>
     ) {
-        let g = parameters + gain.offset, b = parameters + bias.offset
-        let w = T(width)
-        let epsilon = T(self.epsilon)
-        for r in 0..<rows {
-            let row = x + r * width, out = y + r * width
-            var mean: T = 0
-            for j in 0..<width { mean += row[j] }
-            mean /= w
-            var variance: T = 0
-            for j in 0..<width {
-                let c = row[j] - mean
-                variance += c * c
-            }
-            let inv = 1 / (variance / w + epsilon).squareRoot()
-            for j in 0..<width { out[j] = (row[j] - mean) * inv * g[j] + b[j] }
+        T.networkLayerNorm(x, rows: rows, width: width, gain: parameters + gain.offset, bias: parameters + bias.offset,
+                           epsilon: T(epsilon), into: y)
+    }
+}
+
+/// ``LayerNorm`` with sequential sums (the `Double` path; `Float` uses the project's kernel with 16-lane sums).
+@inlinable
+public func layerNormRows<T: NetworkScalar>(
+    _ x: UnsafePointer<T>, rows: Int, width: Int, gain g: UnsafePointer<T>, bias b: UnsafePointer<T>, epsilon: T,
+    into y: UnsafeMutablePointer<T>
+) {
+    let w = T(width)
+    for r in 0..<rows {
+        let row = x + r * width, out = y + r * width
+        var mean: T = 0
+        for j in 0..<width { mean += row[j] }
+        mean /= w
+        var variance: T = 0
+        for j in 0..<width {
+            let c = row[j] - mean
+            variance += c * c
         }
+        let inv = 1 / (variance / w + epsilon).squareRoot()
+        for j in 0..<width { out[j] = (row[j] - mean) * inv * g[j] + b[j] }
     }
 }

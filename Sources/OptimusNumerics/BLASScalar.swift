@@ -151,6 +151,31 @@ public enum NetworkKernels {
         optimus_sgemm_epilogue(0, 0, rows, outputs, inputs, 1, x, ldx, weight, outputs, 0, y, ldy, bias, relu ? 1 : 0)
     }
 
+    /// Layer normalization of every row (`NetworkKernels.h` gives the operations).
+    public static func layerNorm(
+        _ x: UnsafePointer<Float>, rows: Int, width: Int, gain: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+        epsilon: Float, into y: UnsafeMutablePointer<Float>
+    ) {
+        optimus_layer_norm(x, rows, width, gain, bias, epsilon, y)
+    }
+
+    /// The backward pass of ``layerNorm(_:rows:width:gain:bias:epsilon:into:)``: accumulates γ̄ and β̄, writes (or adds)
+    /// dx.
+    public static func layerNormBackward(
+        _ x: UnsafePointer<Float>, rows: Int, width: Int, dy: UnsafePointer<Float>, gain: UnsafePointer<Float>,
+        epsilon: Float, gainGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>,
+        dx: UnsafeMutablePointer<Float>, accumulate: Bool
+    ) {
+        optimus_layer_norm_backward(x, rows, width, dy, gain, epsilon, gainGradient, biasGradient, dx,
+                                    accumulate ? 1 : 0)
+    }
+
+    /// ds = p ⊙ (ds − rowsum(ds ⊙ p)) in place, for the softmax's backward pass (`rows × columns`, contiguous).
+    public static func softmaxBackward(_ p: UnsafePointer<Float>, _ ds: UnsafeMutablePointer<Float>, rows: Int,
+                                       columns: Int) {
+        optimus_softmax_backward(p, ds, rows, columns)
+    }
+
     /// Softmax of every row of the `rows × columns` matrix at `m` (leading dimension `ld`), in place.
     public static func softmaxRows(_ m: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ld: Int) {
         optimus_softmax_rows(m, rows, columns, ld)

@@ -87,6 +87,79 @@ import Testing
         }
     }
 
+    /// Layer norm forward and backward, and the softmax's backward pass: every level gives the same bits, and the
+    /// values match a Double evaluation of the same formulas.
+    @Test func rowKernelsAgreeAcrossLevelsAndWithDouble() {
+        defer { NetworkKernels.setLevel(nil) }
+        for (rows, width) in [(1, 1), (3, 7), (5, 32), (4, 128), (2, 131)] {
+            var g = Xoshiro256StarStar(seed: UInt64(rows * 1000 + width))
+            let x = (0..<(rows * width)).map { _ in Float(g.uniform(-3, 3)) }
+            let dy = (0..<(rows * width)).map { _ in Float(g.uniform(-1, 1)) }
+            let gain = (0..<width).map { _ in Float(g.uniform(0.5, 1.5)) }
+            let bias = (0..<width).map { _ in Float(g.uniform(-0.5, 0.5)) }
+            let dx0 = (0..<(rows * width)).map { _ in Float(g.uniform(-1, 1)) }
+            var outputs: [[UInt32]] = []
+            var last: (y: [Float], dg: [Float], db: [Float], dx: [Float]) = ([], [], [], [])
+            for level in NetworkKernels.available {
+                NetworkKernels.setLevel(level)
+                var y = [Float](repeating: 0, count: rows * width)
+                var dg = [Float](repeating: 0.25, count: width), db = [Float](repeating: -0.5, count: width)
+                var dx = dx0
+                NetworkKernels.layerNorm(x, rows: rows, width: width, gain: gain, bias: bias, epsilon: 1e-5, into: &y)
+                NetworkKernels.layerNormBackward(x, rows: rows, width: width, dy: dy, gain: gain, epsilon: 1e-5,
+                                                 gainGradient: &dg, biasGradient: &db, dx: &dx, accumulate: true)
+                outputs.append((y + dg + db + dx).map(\.bitPattern))
+                last = (y, dg, db, dx)
+            }
+            for o in outputs.dropFirst() { #expect(o == outputs[0], "rows \(rows) width \(width)") }
+            // Double reference of the same formulas.
+            for r in 0..<rows {
+                let row = (0..<width).map { Double(x[r * width + $0]) }
+                let mean = row.reduce(0, +) / Double(width)
+                let variance = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(width)
+                let inv = 1 / (variance + 1e-5).squareRoot()
+                let xhat = row.map { ($0 - mean) * inv }
+                let dxhat = (0..<width).map { Double(dy[r * width + $0]) * Double(gain[$0]) }
+                let meanD = dxhat.reduce(0, +) / Double(width)
+                let meanDX = zip(dxhat, xhat).reduce(0) { $0 + $1.0 * $1.1 } / Double(width)
+                for j in 0..<width {
+                    let y = xhat[j] * Double(gain[j]) + Double(bias[j])
+                    #expect(abs(Double(last.y[r * width + j]) - y) <= 1e-5 * (1 + abs(y)))
+                    let dx = Double(dx0[r * width + j]) + (dxhat[j] - meanD - xhat[j] * meanDX) * inv
+                    #expect(abs(Double(last.dx[r * width + j]) - dx) <= 1e-4 * (1 + abs(dx)), "dx r \(r) j \(j)")
+                }
+            }
+            for j in 0..<width {
+                let db = -0.5 + (0..<rows).reduce(0.0) { $0 + Double(dy[$1 * width + j]) }
+                #expect(abs(Double(last.db[j]) - db) <= 1e-5 * (1 + abs(db)))
+            }
+        }
+        for columns in [1, 9, 16, 100] {
+            var g = Xoshiro256StarStar(seed: UInt64(columns) &+ 5)
+            var p = (0..<(3 * columns)).map { _ in Float(g.uniform(0, 1)) }
+            for r in 0..<3 {  // rows of a distribution
+                let total = p[(r * columns)..<((r + 1) * columns)].reduce(0, +)
+                for j in 0..<columns { p[r * columns + j] /= total }
+            }
+            let dp = (0..<(3 * columns)).map { _ in Float(g.uniform(-1, 1)) }
+            var outputs: [[UInt32]] = []
+            for level in NetworkKernels.available {
+                NetworkKernels.setLevel(level)
+                var ds = dp
+                NetworkKernels.softmaxBackward(p, &ds, rows: 3, columns: columns)
+                outputs.append(ds.map(\.bitPattern))
+                for r in 0..<3 {
+                    let dot = (0..<columns).reduce(0.0) { $0 + Double(p[r * columns + $1]) * Double(dp[r * columns + $1]) }
+                    for j in 0..<columns {
+                        let e = Double(p[r * columns + j]) * (Double(dp[r * columns + j]) - dot)
+                        #expect(abs(Double(ds[r * columns + j]) - e) <= 1e-6)
+                    }
+                }
+            }
+            for o in outputs.dropFirst() { #expect(o == outputs[0], "softmax backward, \(columns) columns") }
+        }
+    }
+
     @Test(arguments: [1, 5, 16, 31, 250])
     func softmaxMatchesTheAnalyticAnswer(columns: Int) {
         var g = Xoshiro256StarStar(seed: UInt64(columns) &+ 99)

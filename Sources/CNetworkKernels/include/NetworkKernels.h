@@ -30,6 +30,20 @@ void optimus_sgemm_epilogue(int transA, int transB, long m, long n, long k, floa
 /// smallest normal float (1.18e−38) are set to 0.
 void optimus_softmax_rows(float *m, long rows, long columns, long ld);
 
+/// Layer normalization of every row (width w): μ = Σx/w, σ² = Σ(x − μ)²/w (16-lane sums), inv = 1/√(σ² + ε),
+/// y = ((x − μ)·inv)·γ + β.
+void optimus_layer_norm(const float *x, long rows, long width, const float *gain, const float *bias, float epsilon,
+                        float *y);
+
+/// Its backward pass: x̂ = (x − μ)·inv, γ̄ += dy·x̂, β̄ += dy (in row order), dx̂ = dy·γ,
+/// dx = ((dx̂ − mean(dx̂)) − x̂·mean(dx̂·x̂))·inv, written into dx or added to it (accumulate ≠ 0).
+void optimus_layer_norm_backward(const float *x, long rows, long width, const float *dy, const float *gain,
+                                 float epsilon, float *dgain, float *dbias, float *dx, int accumulate);
+
+/// The softmax's backward pass in place: for each row, ds = p ⊙ (dp − Σ dp ⊙ p) (a 16-lane sum). p and ds are
+/// rows × columns with leading dimension columns.
+void optimus_softmax_backward(const float *p, float *ds, long rows, long columns);
+
 /// The instruction set the kernels use: 3 = AVX-512F, 2 = AVX2 + FMA, 1 = portable C. Chosen once from the CPU;
 /// `optimus_kernels_set_level` lowers it (for tests that compare the paths; a level above what the CPU has is
 /// refused and returns the level in force).
