@@ -571,6 +571,22 @@ void optimus_softmax_rows(float *m, long rows, long columns, long ld) {
 // fixed lanes (lane l takes the elements j ≡ l mod 16, in order), the compiler may vectorize but not reorder, so
 // every compilation gives the same bits.
 
+// LANES(w, BODY): BODY for every j < w in blocks of 16, with `l` the lane (j mod 16): a form the compiler
+// vectorizes without reordering any lane's sum.
+#define LANES(w, BODY)                                                                                                \
+    do {                                                                                                              \
+        long j0_ = 0;                                                                                                 \
+        for (; j0_ + 16 <= (w); j0_ += 16)                                                                            \
+            for (long l = 0; l < 16; l++) {                                                                           \
+                const long j = j0_ + l;                                                                               \
+                BODY;                                                                                                 \
+            }                                                                                                         \
+        for (long l = 0; j0_ + l < (w); l++) {                                                                        \
+            const long j = j0_ + l;                                                                                   \
+            BODY;                                                                                                     \
+        }                                                                                                             \
+    } while (0)
+
 #define ROW_KERNELS(SUFFIX, TARGET)                                                                                   \
     TARGET static void layer_norm_##SUFFIX(const float *x, long rows, long w, const float *g, const float *b,         \
                                            float eps, float *y) {                                                   \
@@ -578,13 +594,10 @@ void optimus_softmax_rows(float *m, long rows, long columns, long ld) {
             const float *row = x + r * w;                                                                            \
             float *out = y + r * w;                                                                                  \
             float lanes[16] = {0};                                                                                   \
-            for (long j = 0; j < w; j++) lanes[j % 16] = lanes[j % 16] + row[j];                                     \
+            LANES(w, lanes[l] = lanes[l] + row[j]);                                                                  \
             const float mean = sum16(lanes) / (float)w;                                                              \
             float sq[16] = {0};                                                                                      \
-            for (long j = 0; j < w; j++) {                                                                           \
-                const float c = row[j] - mean;                                                                       \
-                sq[j % 16] = sq[j % 16] + c * c;                                                                     \
-            }                                                                                                        \
+            LANES(w, const float c = row[j] - mean; sq[l] = sq[l] + c * c);                                          \
             const float inv = 1.0f / sqrtf(sum16(sq) / (float)w + eps);                                              \
             for (long j = 0; j < w; j++) out[j] = ((row[j] - mean) * inv) * g[j] + b[j];                             \
         }                                                                                                            \
@@ -596,36 +609,35 @@ void optimus_softmax_rows(float *m, long rows, long columns, long ld) {
             const float *row = x + r * w, *d = dy + r * w;                                                           \
             float *out = dx + r * w;                                                                                 \
             float lanes[16] = {0};                                                                                   \
-            for (long j = 0; j < w; j++) lanes[j % 16] = lanes[j % 16] + row[j];                                     \
+            LANES(w, lanes[l] = lanes[l] + row[j]);                                                                  \
             const float mean = sum16(lanes) / (float)w;                                                              \
             float sq[16] = {0};                                                                                      \
-            for (long j = 0; j < w; j++) {                                                                           \
-                const float c = row[j] - mean;                                                                       \
-                sq[j % 16] = sq[j % 16] + c * c;                                                                     \
-            }                                                                                                        \
+            LANES(w, const float c = row[j] - mean; sq[l] = sq[l] + c * c);                                          \
             const float inv = 1.0f / sqrtf(sum16(sq) / (float)w + eps);                                              \
-            float md[16] = {0}, mdx[16] = {0};                                                                       \
             for (long j = 0; j < w; j++) {                                                                           \
                 xhat[j] = (row[j] - mean) * inv;                                                                     \
                 dg[j] = dg[j] + d[j] * xhat[j];                                                                      \
                 db[j] = db[j] + d[j];                                                                                \
                 dxhat[j] = d[j] * g[j];                                                                              \
-                md[j % 16] = md[j % 16] + dxhat[j];                                                                  \
-                mdx[j % 16] = mdx[j % 16] + dxhat[j] * xhat[j];                                                      \
             }                                                                                                        \
+            float md[16] = {0}, mdx[16] = {0};                                                                       \
+            LANES(w, md[l] = md[l] + dxhat[j]; mdx[l] = mdx[l] + dxhat[j] * xhat[j]);                                \
             const float meanD = sum16(md) / (float)w, meanDX = sum16(mdx) / (float)w;                                \
-            for (long j = 0; j < w; j++) {                                                                           \
-                const float v = ((dxhat[j] - meanD) - xhat[j] * meanDX) * inv;                                       \
-                out[j] = accumulate ? out[j] + v : v;                                                                \
-            }                                                                                                        \
+            if (accumulate)                                                                                          \
+                for (long j = 0; j < w; j++) out[j] = out[j] + ((dxhat[j] - meanD) - xhat[j] * meanDX) * inv;       \
+            else                                                                                                     \
+                for (long j = 0; j < w; j++) out[j] = ((dxhat[j] - meanD) - xhat[j] * meanDX) * inv;                 \
         }                                                                                                            \
+    }                                                                                                                \
+    TARGET static void relu_backward_##SUFFIX(const float *pre, float *dy, long count) {                             \
+        for (long i = 0; i < count; i++) dy[i] = pre[i] > 0 ? dy[i] : 0.0f;                                         \
     }                                                                                                                \
     TARGET static void softmax_backward_##SUFFIX(const float *p, float *ds, long rows, long n) {                     \
         for (long r = 0; r < rows; r++) {                                                                            \
             const float *pr = p + r * n;                                                                             \
             float *dr = ds + r * n;                                                                                  \
             float lanes[16] = {0};                                                                                   \
-            for (long j = 0; j < n; j++) lanes[j % 16] = lanes[j % 16] + pr[j] * dr[j];                              \
+            LANES(n, lanes[l] = lanes[l] + pr[j] * dr[j]);                                                           \
             const float dot = sum16(lanes);                                                                          \
             for (long j = 0; j < n; j++) dr[j] = pr[j] * (dr[j] - dot);                                              \
         }                                                                                                            \
@@ -667,5 +679,15 @@ void optimus_softmax_backward(const float *p, float *ds, long rows, long columns
     case 2: softmax_backward_avx2(p, ds, rows, columns); return;
 #endif
     default: softmax_backward_portable(p, ds, rows, columns); return;
+    }
+}
+
+void optimus_relu_backward(const float *pre, float *dy, long count) {
+    switch (optimus_kernels_level()) {
+#if OPTIMUS_X86
+    case 3: relu_backward_avx512(pre, dy, count); return;
+    case 2: relu_backward_avx2(pre, dy, count); return;
+#endif
+    default: relu_backward_portable(pre, dy, count); return;
     }
 }

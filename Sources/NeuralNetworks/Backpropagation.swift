@@ -31,6 +31,8 @@ public protocol NetworkScalar: BLASScalar {
     /// ds = p ⊙ (ds − rowsum(ds ⊙ p)) in place (`rows × columns`, contiguous).
     static func networkSoftmaxBackward(_ p: UnsafePointer<Self>, _ ds: UnsafeMutablePointer<Self>, rows: Int,
                                        columns: Int)
+    /// dy[i] = pre[i] > 0 ? dy[i] : 0 in place.
+    static func networkReluBackward(_ pre: UnsafePointer<Self>, _ dy: UnsafeMutablePointer<Self>, count: Int)
 }
 
 extension Float: NetworkScalar {
@@ -65,6 +67,10 @@ extension Float: NetworkScalar {
         _ p: UnsafePointer<Float>, _ ds: UnsafeMutablePointer<Float>, rows: Int, columns: Int
     ) {
         NetworkKernels.softmaxBackward(p, ds, rows: rows, columns: columns)
+    }
+    @inlinable public static func networkReluBackward(_ pre: UnsafePointer<Float>, _ dy: UnsafeMutablePointer<Float>,
+                                                      count: Int) {
+        NetworkKernels.reluBackward(pre, dy, count: count)
     }
 }
 
@@ -105,6 +111,10 @@ extension Double: NetworkScalar {
             for j in 0..<columns { dot += pr[j] * dr[j] }
             for j in 0..<columns { dr[j] = pr[j] * (dr[j] - dot) }
         }
+    }
+    @inlinable public static func networkReluBackward(_ pre: UnsafePointer<Double>, _ dy: UnsafeMutablePointer<Double>,
+                                                      count: Int) {
+        for i in 0..<count { dy[i] = pre[i] > 0 ? dy[i] : 0 }
     }
 }
 

@@ -67,7 +67,7 @@ public enum Activation: String, Codable, Sendable {
     public func backward<T: NetworkScalar>(_ pre: UnsafePointer<T>, _ dy: UnsafeMutablePointer<T>, count: Int) {
         switch self {
         case .relu:
-            for i in 0..<count where !(pre[i] > 0) { dy[i] = 0 }
+            T.networkReluBackward(pre, dy, count: count)
         case .gelu:
             let c: T = 0.797_884_56, a: T = 0.044_715
             for i in 0..<count {

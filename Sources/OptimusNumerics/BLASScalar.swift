@@ -170,6 +170,11 @@ public enum NetworkKernels {
                                     accumulate ? 1 : 0)
     }
 
+    /// dy[i] = pre[i] > 0 ? dy[i] : 0, in place (ReLU's backward pass).
+    public static func reluBackward(_ pre: UnsafePointer<Float>, _ dy: UnsafeMutablePointer<Float>, count: Int) {
+        optimus_relu_backward(pre, dy, count)
+    }
+
     /// ds = p ⊙ (ds − rowsum(ds ⊙ p)) in place, for the softmax's backward pass (`rows × columns`, contiguous).
     public static func softmaxBackward(_ p: UnsafePointer<Float>, _ ds: UnsafeMutablePointer<Float>, rows: Int,
                                        columns: Int) {
