@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 // No contraction of a·b + c into an FMA behind our back: the portable path must round like the vector ones.
 #pragma clang fp contract(off)
@@ -690,4 +693,11 @@ void optimus_relu_backward(const float *pre, float *dy, long count) {
 #endif
     default: relu_backward_portable(pre, dy, count); return;
     }
+}
+
+void optimus_retain_freed_memory(void) {
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
 }

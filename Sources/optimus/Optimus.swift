@@ -1,4 +1,5 @@
 import ArgumentParser
+import OptimusKit
 
 /// `optimus`: the command-line front end. Thin by design: it parses, validates, calls the libraries and prints.
 @main
@@ -14,4 +15,9 @@ struct OptimusCommand: ParsableCommand {
             """,
         subcommands: [Functions.self, Minimize.self, Demo.self, CheckpointCommand.self, Serve.self, Train.self, Validate.self, HeldOut.self, PlotTraining.self, Evaluate.self, ReportCommand.self, Reconstruct.self]
     )
+
+    static func main() {
+        Allocator.retainFreedMemory()
+        main(nil)
+    }
 }

@@ -12,6 +12,9 @@
 import Foundation
 import OptimusKit
 
+// As the `optimus` command does: freed memory stays in the process (``Allocator/retainFreedMemory()``).
+Allocator.retainFreedMemory()
+
 struct ScipyRecord: Decodable {
     var solver: String
     var function: String

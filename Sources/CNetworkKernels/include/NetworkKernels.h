@@ -47,6 +47,10 @@ void optimus_softmax_backward(const float *p, float *ds, long rows, long columns
 /// ReLU's backward pass in place: dy[i] = pre[i] > 0 ? dy[i] : 0.
 void optimus_relu_backward(const float *pre, float *dy, long count);
 
+/// glibc: blocks up to 32 MB from the heap, heap trimmed only when 1 GB at its top is free (Swift's `Allocator`
+/// documents why). Does nothing with other C libraries.
+void optimus_retain_freed_memory(void);
+
 /// The instruction set the kernels use: 3 = AVX-512F, 2 = AVX2 + FMA, 1 = portable C. Chosen once from the CPU;
 /// `optimus_kernels_set_level` lowers it (for tests that compare the paths; a level above what the CPU has is
 /// refused and returns the level in force).
