@@ -117,16 +117,28 @@ extension MetaGradientEstimator {
     public var secondGradientCount: Int { 0 }
 
     /// The mean of the particles' gradients and losses, summed in index order (the same sum whatever ran where).
+    /// Coordinates are spread over the cores (each one's sum still runs over the particles in index order: the same
+    /// bits as a serial loop).
     public func reduce(_ estimates: [ParticleEstimate]) -> MetaGradientEstimate {
         let p = problem.parameterCount
         let k = estimates.count
         var gradient = [Double](repeating: 0, count: p)
         var loss = 0.0
         for r in estimates {
-            for j in 0..<p { gradient[j] += r.gradient[j] }
+            precondition(r.gradient.count == p, "a particle's gradient has \(r.gradient.count) entries, not \(p)")
             loss += r.loss
         }
-        for j in 0..<p { gradient[j] /= Double(k) }
+        gradient.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            forEachChunk(p, parallel: configuration.threads != 1) { range in
+                for r in estimates {
+                    r.gradient.withUnsafeBufferPointer { g in
+                        for j in range { out[j] += g[j] }
+                    }
+                }
+                for j in range { out[j] /= Double(k) }
+            }
+        }
         return MetaGradientEstimate(gradient: gradient, loss: loss / Double(k), innerSteps: k * innerStepsPerParticle,
                                     nonFiniteParticles: estimates.filter(\.nonFinite).count)
     }
@@ -181,20 +193,4 @@ func firstTrajectory<Problem: InnerProblem>(_ problem: Problem, _ c: PESConfigur
     let length = c.schedule.sample(using: &g)
     let offset = c.initialOffset > 0 ? g.nextInt(below: c.initialOffset) : 0
     return (s, min(offset, max(0, length - 1)), length, g)
-}
-
-/// Particle `index`'s perturbation ε ~ N(0, σ²I) for truncation number `truncation`, from its own stream, and the
-/// antithetic meta-parameters θ ± ε (rounded to Float, as the learned optimizers take them).
-func antitheticPerturbation(_ c: PESConfiguration, theta: [Float], truncation: Int, index: Int)
-    -> (epsilon: [Double], plus: [Float], minus: [Float])
-{
-    var eg = Xoshiro256StarStar(seed: c.seed ^ 0x5EED_0F_E951_0000, stream: UInt64(truncation) &* 65_536 &+ UInt64(index))
-    let sigma = c.sigma
-    let epsilon = (0..<theta.count).map { _ in sigma * eg.normal() }
-    var plus = theta, minus = theta
-    for j in theta.indices {
-        plus[j] = Float(Double(theta[j]) + epsilon[j])
-        minus[j] = Float(Double(theta[j]) - epsilon[j])
-    }
-    return (epsilon, plus, minus)
 }

@@ -81,7 +81,10 @@ public struct MetaTrainer<Estimator: MetaGradientEstimator>: Sendable {
         let theta = state.theta
         let estimator = self.estimator
         var results = [ParticleEstimate?](repeating: nil, count: k)
+        // Moved out of the state, so that each particle's arrays (PES's accumulator ξ) are uniquely referenced and
+        // updated in place rather than copied.
         var particles = state.particles
+        state.particles = []
         results.withUnsafeMutableBufferPointer { out in
             particles.withUnsafeMutableBufferPointer { parts in
                 nonisolated(unsafe) let out = out
@@ -146,36 +149,78 @@ public struct MetaTrainer<Estimator: MetaGradientEstimator>: Sendable {
     }
 
     /// One outer step: estimate, sanitize (non-finite → 0, counted), clip element-wise, clip the norm, Adam.
+    ///
+    /// The element-wise passes are spread over the cores (``forEachChunk(_:parallel:_:)``: the same bits as one
+    /// loop); the norm is summed in one pass in index order.
     public func step(_ state: inout State) -> StepReport {
         let e = estimate(&state)
         var g = e.gradient
-        var nonFinite = e.nonFiniteParticles > 0
-        for j in g.indices where !g[j].isFinite {
-            g[j] = 0
-            nonFinite = true
-        }
-        if nonFinite { state.nonFiniteGradients += 1 }
+        let parallel = configuration.threads != 1
+        let p = g.count
         let clip = configuration.gradientClip
-        if clip > 0 { for j in g.indices { g[j] = min(max(g[j], -clip), clip) } }
+        let sanitizedChunks = NonFiniteFlag()
+        g.withUnsafeMutableBufferPointer { gb in
+            nonisolated(unsafe) let gb = gb
+            forEachChunk(p, parallel: parallel) { range in
+                var found = false
+                for j in range where !gb[j].isFinite {
+                    gb[j] = 0
+                    found = true
+                }
+                if found { sanitizedChunks.set() }
+                if clip > 0 { for j in range { gb[j] = min(max(gb[j], -clip), clip) } }
+            }
+        }
+        let nonFinite = e.nonFiniteParticles > 0 || sanitizedChunks.value
+        if nonFinite { state.nonFiniteGradients += 1 }
         let norm = g.reduce(0) { $0 + $1 * $1 }.squareRoot()
         let normClip = configuration.gradientNormClip
-        if normClip > 0 && norm > normClip {
-            let scale = normClip / norm
-            for j in g.indices { g[j] *= scale }
-        }
+        let scale: Double? = normClip > 0 && norm > normClip ? normClip / norm : nil
         // Adam (optax): m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ), θ ← θ − lr·m̂/(√(v̂ + 1e−8) + 1e−8).
         let t = Double(state.outerStep + 1)
         let b1 = 0.9, b2 = 0.999
-        for j in g.indices {
-            state.adamFirst[j] = b1 * state.adamFirst[j] + (1 - b1) * g[j]
-            state.adamSecond[j] = b2 * state.adamSecond[j] + (1 - b2) * g[j] * g[j]
-            let mHat = state.adamFirst[j] / (1 - pow(b1, t))
-            let vHat = state.adamSecond[j] / (1 - pow(b2, t))
-            let update = configuration.learningRate * mHat / ((vHat + 1e-8).squareRoot() + 1e-8)
-            state.theta[j] = Float(Double(state.theta[j]) - update)
+        let c1 = 1 - pow(b1, t), c2 = 1 - pow(b2, t)
+        let learningRate = configuration.learningRate
+        precondition(state.adamFirst.count == p && state.adamSecond.count == p && state.theta.count == p,
+                     "meta-training: the state's arrays do not match the gradient (\(p) entries)")
+        g.withUnsafeMutableBufferPointer { gb in
+            state.adamFirst.withUnsafeMutableBufferPointer { mb in
+                state.adamSecond.withUnsafeMutableBufferPointer { vb in
+                    state.theta.withUnsafeMutableBufferPointer { tb in
+                        nonisolated(unsafe) let gb = gb, mb = mb, vb = vb, tb = tb
+                        forEachChunk(p, parallel: parallel) { range in
+                            for j in range {
+                                if let scale { gb[j] *= scale }
+                                mb[j] = b1 * mb[j] + (1 - b1) * gb[j]
+                                vb[j] = b2 * vb[j] + (1 - b2) * gb[j] * gb[j]
+                                let mHat = mb[j] / c1
+                                let vHat = vb[j] / c2
+                                let update = learningRate * mHat / ((vHat + 1e-8).squareRoot() + 1e-8)
+                                tb[j] = Float(Double(tb[j]) - update)
+                            }
+                        }
+                    }
+                }
+            }
         }
         state.outerStep += 1
         return StepReport(loss: e.loss.isFinite ? e.loss : 20, gradientNorm: norm, innerSteps: e.innerSteps,
                           nonFinite: nonFinite, nonFiniteParticles: e.nonFiniteParticles, hybrid: e.hybrid)
+    }
+}
+
+/// Set by any chunk of a parallel pass that met a non-finite value.
+private final class NonFiniteFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var found = false
+    func set() {
+        lock.lock()
+        found = true
+        lock.unlock()
+    }
+    var value: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return found
     }
 }

@@ -88,24 +88,28 @@ func antitheticTruncation<Problem: InnerProblem>(
     truncation: Int, index: Int, persistent: Bool
 ) -> ParticleEstimate {
     let u = c.truncationLength
-    let (epsilon, plus, minus) = antitheticPerturbation(c, theta: theta, truncation: truncation, index: index)
-    let sp = problem.stepper(theta: plus), sm = problem.stepper(theta: minus)
+    var (epsilon, plus, minus) = antitheticPerturbation(c, theta: theta, truncation: truncation, index: index)
     var lp = [Double](repeating: 0, count: u), lm = lp
     var done = [Bool](repeating: false, count: u), mask = done
-    particle.walkTruncation(slots: u, schedule: c.schedule, reset: { p in
-        let s = problem.reset(generator: &p.generator)
-        p.positive = s
-        p.negative = s
-    }, segment: { p, first, count, ends in
-        for t in first..<(first + count) {
-            lp[t] = problem.step(sp, state: &p.positive)
-            lm[t] = problem.step(sm, state: &p.negative)
-            mask[t] = true
-        }
-        done[first + count - 1] = ends
-    })
-    let r = PESGradient.particle(positive: lp, negative: lm, done: done, mask: mask, epsilon: epsilon,
-                                 accumulator: particle.accumulator, sigma: c.sigma, persistent: persistent)
-    if persistent { particle.accumulator = r.accumulator }
+    do {
+        let sp = problem.stepper(theta: plus), sm = problem.stepper(theta: minus)
+        particle.walkTruncation(slots: u, schedule: c.schedule, reset: { p in
+            let s = problem.reset(generator: &p.generator)
+            p.positive = s
+            p.negative = s
+        }, segment: { p, first, count, ends in
+            for t in first..<(first + count) {
+                lp[t] = problem.step(sp, state: &p.positive)
+                lm[t] = problem.step(sm, state: &p.negative)
+                mask[t] = true
+            }
+            done[first + count - 1] = ends
+        })
+    }
+    // θ ± ε (and the steppers that held them) are no longer needed: free them before the estimate's pass.
+    plus = []
+    minus = []
+    let r = PESGradient.particleInPlace(positive: lp, negative: lm, done: done, mask: mask, epsilon: &epsilon,
+                                        accumulator: &particle.accumulator, sigma: c.sigma, persistent: persistent)
     return ParticleEstimate(gradient: r.gradient, loss: r.loss, empty: r.empty)
 }

@@ -40,7 +40,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var normalizer = MetaLossNormalizer()
     /// The meta-gradient estimator: `pes` (default), `truncated-es`, `backprop` or `hybrid` (``MetaGradientEstimatorKind``).
     /// Its hyperparameters, shared by all estimators, are under `pes`. Old configurations without this field keep
-    /// working: `pes.persistent = false` means `truncated-es`.
+    /// working: `pes.persistent = false` means `truncated-es`. `pes.perturbation` chooses how the ES estimators draw
+    /// ε: `box-muller` (default; what a file without it means) or `ziggurat` (``PerturbationGenerator``).
     public var estimator: MetaGradientEstimatorKind = .pes
     public var pes = PESConfiguration()
     public var outerSteps: Int = 500
@@ -98,7 +99,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 
     /// Decodes a configuration file: fields missing from the file take their defaults, unknown fields are rejected
     /// (a typo must not silently fall back to a default), function names may be spelled as `optimus functions`
-    /// accepts them. `estimator` must be one of ``MetaGradientEstimatorKind``; a file without it and with
+    /// accepts them. `pes.perturbation` must be one of ``PerturbationGenerator`` (missing: `box-muller`). `estimator`
+    /// must be one of ``MetaGradientEstimatorKind``; a file without it and with
     /// `pes.persistent: false` (written before estimators were selectable) means `truncated-es`, and a file with both
     /// must not contradict itself. The result is ``canonical``.
     public static func decode(_ data: Data) throws -> TrainingConfiguration {
@@ -111,6 +113,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
                 throw MetaTrainingError.invalid("estimator", "'\(value)' is not valid; valid: \(MetaGradientEstimatorKind.names)")
             }
             estimator = kind
+        }
+        if let value = (given["pes"] as? [String: Any])?["perturbation"] {
+            guard let name = value as? String, PerturbationGenerator(rawValue: name) != nil else {
+                throw MetaTrainingError.invalid("pes.perturbation", "'\(value)' is not valid; valid: \(PerturbationGenerator.names)")
+            }
         }
         let defaults = try JSONSerialization.jsonObject(with: JSONEncoder().encode(TrainingConfiguration()))
         let merged = try merge(given, into: defaults, path: "")
