@@ -225,7 +225,7 @@ extension MLP {
         var current = x
         for (l, layer) in layers.enumerated() {
             record.inputs.append(current)
-            var next = [T](repeating: 0, count: rows * layer.outputs)
+            var next = uninitializedBuffer(T.self, count: rows * layer.outputs)
             current.withUnsafeBufferPointer { c in
                 next.withUnsafeMutableBufferPointer { n in
                     layer.forward(c.baseAddress!, rows: rows, parameters: parameters, into: n.baseAddress!)
@@ -248,7 +248,7 @@ extension MLP {
         var delta = dy
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
             let layer = layers[l]
-            var dx = [T](repeating: 0, count: rows * layer.inputs)
+            var dx = uninitializedBuffer(T.self, count: rows * layer.inputs)
             record.inputs[l].withUnsafeBufferPointer { x in
                 delta.withUnsafeBufferPointer { d in
                     dx.withUnsafeMutableBufferPointer { o in
@@ -289,10 +289,10 @@ extension MultiHeadSelfAttention {
     ) -> [T] {
         let d = width, dh = width / heads
         r.input = x
-        r.projected = [T](repeating: 0, count: n * 3 * d)
-        r.probabilities = [T](repeating: 0, count: heads * n * n)
-        r.attended = [T](repeating: 0, count: n * d)
-        var y = [T](repeating: 0, count: n * d)
+        r.projected = uninitializedBuffer(T.self, count: n * 3 * d)
+        r.probabilities = uninitializedBuffer(T.self, count: heads * n * n)
+        r.attended = uninitializedBuffer(T.self, count: n * d)
+        var y = uninitializedBuffer(T.self, count: n * d)
         let scale = 1 / T(dh).squareRoot()
         x.withUnsafeBufferPointer { xb in
             r.projected.withUnsafeMutableBufferPointer { pb in
@@ -325,10 +325,10 @@ extension MultiHeadSelfAttention {
     ) -> [T] {
         let d = width, dh = width / heads
         let scale = 1 / T(dh).squareRoot()
-        var dAttended = [T](repeating: 0, count: n * d)
-        var dProjected = [T](repeating: 0, count: n * 3 * d)
-        var dScores = [T](repeating: 0, count: n * n)
-        var dx = [T](repeating: 0, count: n * d)
+        var dAttended = uninitializedBuffer(T.self, count: n * d)
+        var dProjected = uninitializedBuffer(T.self, count: n * 3 * d)
+        var dScores = uninitializedBuffer(T.self, count: n * n)
+        var dx = uninitializedBuffer(T.self, count: n * d)
         r.attended.withUnsafeBufferPointer { ab in
             dy.withUnsafeBufferPointer { db in
                 dAttended.withUnsafeMutableBufferPointer {
@@ -396,7 +396,7 @@ extension TransformerEncoderLayer {
         _ x: inout [T], rows n: Int, parameters: UnsafePointer<T>, record r: inout Record<T>
     ) {
         r.input = x
-        r.normed1 = [T](repeating: 0, count: n * width)
+        r.normed1 = uninitializedBuffer(T.self, count: n * width)
         x.withUnsafeBufferPointer { xb in
             r.normed1.withUnsafeMutableBufferPointer {
                 norm1.forward(xb.baseAddress!, rows: n, parameters: parameters, into: $0.baseAddress!)
@@ -405,7 +405,7 @@ extension TransformerEncoderLayer {
         let attended = attention.forward(r.normed1, rows: n, parameters: parameters, record: &r.attention)
         for i in 0..<x.count { x[i] += attended[i] }
         r.middle = x
-        r.normed2 = [T](repeating: 0, count: n * width)
+        r.normed2 = uninitializedBuffer(T.self, count: n * width)
         x.withUnsafeBufferPointer { xb in
             r.normed2.withUnsafeMutableBufferPointer {
                 norm2.forward(xb.baseAddress!, rows: n, parameters: parameters, into: $0.baseAddress!)
@@ -444,4 +444,11 @@ extension TransformerEncoderLayer {
         }
         return dx
     }
+}
+
+/// An array of `count` values left unwritten, for buffers that a product with β = 0 or a layer's forward pass
+/// overwrites whole before anything reads them (a zero fill would be a wasted pass over memory).
+@inlinable
+func uninitializedBuffer<T: NetworkScalar>(_: T.Type, count: Int) -> [T] {
+    [T](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
 }

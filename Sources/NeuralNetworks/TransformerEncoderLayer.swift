@@ -22,8 +22,8 @@ public struct TransformerEncoderLayer: Sendable, Equatable {
     /// x ← layer(x) in place, for x[rows × width].
     @inlinable
     public func forward<T: NetworkScalar>(_ x: inout [T], rows n: Int, parameters: UnsafePointer<T>) {
-        var normed = [T](repeating: 0, count: n * width)
-        var attended = [T](repeating: 0, count: n * width)
+        var normed = uninitializedBuffer(T.self, count: n * width)
+        var attended = uninitializedBuffer(T.self, count: n * width)
         x.withUnsafeBufferPointer { xb in
             normed.withUnsafeMutableBufferPointer { nb in
                 norm1.forward(xb.baseAddress!, rows: n, parameters: parameters, into: nb.baseAddress!)
