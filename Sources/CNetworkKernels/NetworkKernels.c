@@ -591,17 +591,25 @@ void optimus_softmax_rows(float *m, long rows, long columns, long ld) {
     } while (0)
 
 #define ROW_KERNELS(SUFFIX, TARGET)                                                                                   \
+    /* μ and 1/√(σ² + ε) of one row, shared by layer norm's forward pass and its backward pass (which recomputes */  \
+    /* them rather than storing them). */                                                                            \
+    TARGET static inline void layer_norm_statistics_##SUFFIX(const float *row, long w, float eps, float *mean,       \
+                                                             float *inv) {                                           \
+        float lanes[16] = {0};                                                                                       \
+        LANES(w, lanes[l] = lanes[l] + row[j]);                                                                      \
+        const float m = sum16(lanes) / (float)w;                                                                     \
+        float sq[16] = {0};                                                                                          \
+        LANES(w, const float c = row[j] - m; sq[l] = sq[l] + c * c);                                                 \
+        *mean = m;                                                                                                   \
+        *inv = 1.0f / sqrtf(sum16(sq) / (float)w + eps);                                                             \
+    }                                                                                                                \
     TARGET static void layer_norm_##SUFFIX(const float *x, long rows, long w, const float *g, const float *b,         \
                                            float eps, float *y) {                                                   \
         for (long r = 0; r < rows; r++) {                                                                            \
             const float *row = x + r * w;                                                                            \
             float *out = y + r * w;                                                                                  \
-            float lanes[16] = {0};                                                                                   \
-            LANES(w, lanes[l] = lanes[l] + row[j]);                                                                  \
-            const float mean = sum16(lanes) / (float)w;                                                              \
-            float sq[16] = {0};                                                                                      \
-            LANES(w, const float c = row[j] - mean; sq[l] = sq[l] + c * c);                                          \
-            const float inv = 1.0f / sqrtf(sum16(sq) / (float)w + eps);                                              \
+            float mean, inv;                                                                                         \
+            layer_norm_statistics_##SUFFIX(row, w, eps, &mean, &inv);                                                \
             for (long j = 0; j < w; j++) out[j] = ((row[j] - mean) * inv) * g[j] + b[j];                             \
         }                                                                                                            \
     }                                                                                                                \
@@ -611,12 +619,8 @@ void optimus_softmax_rows(float *m, long rows, long columns, long ld) {
         for (long r = 0; r < rows; r++) {                                                                            \
             const float *row = x + r * w, *d = dy + r * w;                                                           \
             float *out = dx + r * w;                                                                                 \
-            float lanes[16] = {0};                                                                                   \
-            LANES(w, lanes[l] = lanes[l] + row[j]);                                                                  \
-            const float mean = sum16(lanes) / (float)w;                                                              \
-            float sq[16] = {0};                                                                                      \
-            LANES(w, const float c = row[j] - mean; sq[l] = sq[l] + c * c);                                          \
-            const float inv = 1.0f / sqrtf(sum16(sq) / (float)w + eps);                                              \
+            float mean, inv;                                                                                         \
+            layer_norm_statistics_##SUFFIX(row, w, eps, &mean, &inv);                                                \
             for (long j = 0; j < w; j++) {                                                                           \
                 xhat[j] = (row[j] - mean) * inv;                                                                     \
                 dg[j] = dg[j] + d[j] * xhat[j];                                                                      \

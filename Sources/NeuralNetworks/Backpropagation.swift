@@ -178,15 +178,7 @@ public func layerNormRowsBackward<T: NetworkScalar>(
     var dxhat = [T](repeating: 0, count: width)
     for r in 0..<rows {
         let row = x + r * width, d = dy + r * width, out = dx + r * width
-        var mean: T = 0
-        for j in 0..<width { mean += row[j] }
-        mean /= w
-        var variance: T = 0
-        for j in 0..<width {
-            let c = row[j] - mean
-            variance += c * c
-        }
-        let inv = 1 / (variance / w + epsilon).squareRoot()
+        let (mean, inv) = layerNormStatistics(row, width: width, epsilon: epsilon)
         var meanD: T = 0, meanDX: T = 0
         for j in 0..<width {
             xhat[j] = (row[j] - mean) * inv

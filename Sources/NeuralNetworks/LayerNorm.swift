@@ -29,18 +29,25 @@ public func layerNormRows<T: NetworkScalar>(
     _ x: UnsafePointer<T>, rows: Int, width: Int, gain g: UnsafePointer<T>, bias b: UnsafePointer<T>, epsilon: T,
     into y: UnsafeMutablePointer<T>
 ) {
-    let w = T(width)
     for r in 0..<rows {
         let row = x + r * width, out = y + r * width
-        var mean: T = 0
-        for j in 0..<width { mean += row[j] }
-        mean /= w
-        var variance: T = 0
-        for j in 0..<width {
-            let c = row[j] - mean
-            variance += c * c
-        }
-        let inv = 1 / (variance / w + epsilon).squareRoot()
+        let (mean, inv) = layerNormStatistics(row, width: width, epsilon: epsilon)
         for j in 0..<width { out[j] = (row[j] - mean) * inv * g[j] + b[j] }
     }
+}
+
+/// μ and 1/√(σ² + ε) of one row, with sequential sums: what the forward pass and, recomputing them, the backward pass
+/// of the `Double` path use.
+@inlinable
+func layerNormStatistics<T: NetworkScalar>(_ row: UnsafePointer<T>, width: Int, epsilon: T) -> (mean: T, inv: T) {
+    let w = T(width)
+    var mean: T = 0
+    for j in 0..<width { mean += row[j] }
+    mean /= w
+    var variance: T = 0
+    for j in 0..<width {
+        let c = row[j] - mean
+        variance += c * c
+    }
+    return (mean, 1 / (variance / w + epsilon).squareRoot())
 }
