@@ -17,6 +17,8 @@ extension AdafactorMLP: DifferentiableLearnedOptimizer {
         loss: StepLoss, precision: GradientPrecision
     ) -> UnrollGradient {
         precondition(theta.count == layout.count, "θ has \(theta.count) values, the layout \(layout.count)")
+        precondition(configuration.stepScale == .absolute,
+                     "the exact meta-gradient differentiates absolute steps only; train secant steps with an ES estimator")
         switch precision {
         case .single:
             return differentiateUnroll(AdafactorMLPTape<Float>(model: self, theta: theta), state: &state,

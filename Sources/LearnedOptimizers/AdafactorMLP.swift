@@ -25,8 +25,13 @@ public struct AdafactorMLP: LearnedOptimizer {
         public var expMult: Double
         /// Global step scale. Default 1e−3.
         public var stepMult: Double
+        /// The unit of Δ: ``StepScale/absolute`` (learned_optimization's) or ``StepScale/secant`` (Δ times σ_k of
+        /// ``SecantStepScale`` with unit stepMult). Missing in a configuration means `absolute`, which is not written.
+        public var stepScale: StepScale
 
-        public init(hiddenSize: Int, hiddenLayers: Int, expMult: Double = 1e-3, stepMult: Double = 1e-3) {
+        public init(hiddenSize: Int, hiddenLayers: Int, expMult: Double = 1e-3, stepMult: Double = 1e-3,
+                    stepScale: StepScale = .absolute) {
+            self.stepScale = stepScale
             self.hiddenSize = hiddenSize
             self.hiddenLayers = hiddenLayers
             self.expMult = expMult
@@ -37,6 +42,26 @@ public struct AdafactorMLP: LearnedOptimizer {
         public static let reference = Configuration(hiddenSize: 4, hiddenLayers: 2)
         /// The paper's Table 4 setting: 4 hidden layers of 128.
         public static let paper = Configuration(hiddenSize: 128, hiddenLayers: 4)
+
+        private enum CodingKeys: String, CodingKey { case hiddenSize, hiddenLayers, expMult, stepMult, stepScale }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
+            hiddenLayers = try c.decode(Int.self, forKey: .hiddenLayers)
+            expMult = try c.decode(Double.self, forKey: .expMult)
+            stepMult = try c.decode(Double.self, forKey: .stepMult)
+            stepScale = try c.decodeIfPresent(StepScale.self, forKey: .stepScale) ?? .absolute
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(hiddenSize, forKey: .hiddenSize)
+            try c.encode(hiddenLayers, forKey: .hiddenLayers)
+            try c.encode(expMult, forKey: .expMult)
+            try c.encode(stepMult, forKey: .stepMult)
+            if stepScale != .absolute { try c.encode(stepScale, forKey: .stepScale) }
+        }
     }
 
     public let configuration: Configuration
@@ -110,23 +135,38 @@ public struct AdafactorMLPOptimizer: Optimizer {
         State(point: x0, iterate: x0, features: AdafactorFeatures.State(count: x0.count))
     }
 
-    /// The step Δ for features of N coordinates (Δ = d·exp(expMult·a)·stepMult).
-    func step(features: [Float], count n: Int) -> [Double] {
+    /// The step Δ for features of N coordinates (Δ = d·exp(expMult·a)·stepMult) and the mean of a over them.
+    func step(features: [Float], count n: Int) -> (delta: [Double], meanMagnitude: Double) {
         let out = theta.withUnsafeBufferPointer { mlp.forward(features, rows: n, parameters: $0.baseAddress!) }
         let c = model.configuration
-        return (0..<n).map { i in Double(out[2 * i]) * libmExp(c.expMult * Double(out[2 * i + 1])) * c.stepMult }
+        var sum = 0.0
+        for i in 0..<n { sum += Double(out[2 * i + 1]) }
+        return ((0..<n).map { i in Double(out[2 * i]) * libmExp(c.expMult * Double(out[2 * i + 1])) * c.stepMult },
+                n > 0 ? sum / Double(n) : 0)
     }
 
     var mlp: MLP { model.mlp }
 
     public func update(_ s: inout State, value: Double, gradient g: [Double]) -> OptimizerEvent {
         guard value.isFinite else { return .stopped(.nonFiniteObjective) }
+        // The last secant pair (x_{k−1}, g_{k−1}); empty at the first step.
+        let first = s.iterateGradient.isEmpty
+        let previousPoint = first ? [] : s.iterate, previousGradient = s.iterateGradient
         s.iterate = s.point
         s.iterateValue = value
         s.iterateGradient = g
         let features = AdafactorFeatures.update(&s.features, parameters: s.iterate, gradient: g, decays: decays)
-        let delta = step(features: features, count: g.count)
-        s.point = zip(s.iterate, delta).map { $0 - $1 }
+        let (delta, meanMagnitude) = step(features: features, count: g.count)
+        guard model.configuration.stepScale == .secant else {
+            s.point = zip(s.iterate, delta).map { $0 - $1 }
+            return .accepted
+        }
+        // Secant unit: direction from the network, length from the last secant pair (x_{k−1}, g_{k−1}), (x_k, g_k).
+        let length = SecantStepScale.length(point: s.iterate, gradient: g, previousPoint: previousPoint,
+                                            previousGradient: previousGradient)
+        let factor = SecantStepScale.factor(length: length, meanMagnitude: meanMagnitude,
+                                            multiplier: model.configuration.expMult, step: delta)
+        s.point = zip(s.iterate, delta).map { $0 - factor * $1 }
         return .accepted
     }
 }

@@ -12,16 +12,19 @@ public enum LearnedOptimizerCatalog {
     }
 
     /// An untrained checkpoint (θ from `seed`) of the named optimizer and preset; nil for an unknown combination.
-    public static func untrained(name: String, preset: String, seed: UInt64) -> Checkpoint? {
+    public static func untrained(name: String, preset: String, seed: UInt64, stepScale: StepScale = .absolute)
+        -> Checkpoint?
+    {
         let provenance = ["source": "untrained initialization", "seed": String(seed), "preset": preset]
         switch name {
         case "adafactor-mlp":
-            let config: AdafactorMLP.Configuration
+            var config: AdafactorMLP.Configuration
             switch preset {
             case "reference": config = .reference
             case "paper": config = .paper
             default: return nil
             }
+            config.stepScale = stepScale
             let model = AdafactorMLP(configuration: config)
             return Checkpoint(model: model, parameters: model.initialParameters(seed: seed), provenance: provenance)
         case "optimus", "optimus-no-state", "optimus-no-structure":
@@ -32,10 +35,33 @@ public enum LearnedOptimizerCatalog {
             default: return nil
             }
             config.variant = optimusVariant(named: name) ?? .full
+            config.stepScale = stepScale
             let model = Optimus(configuration: config)
             return Checkpoint(model: model, parameters: model.initialParameters(seed: seed), provenance: provenance)
         default:
             return nil
+        }
+    }
+
+    /// Whether two checkpoints hold the same model (kind and configuration), optionally ignoring the step unit
+    /// (``StepScale``), which changes no tensor: θ of one is a valid θ₀ of the other.
+    public static func sameModel(_ a: Checkpoint, _ b: Checkpoint, ignoringStepScale: Bool) -> Bool {
+        guard a.kind == b.kind else { return false }
+        if a.configuration == b.configuration { return true }
+        guard ignoringStepScale else { return false }
+        switch a.kind {
+        case AdafactorMLP.kind:
+            guard var x = try? a.configuration(of: AdafactorMLP.self), let y = try? b.configuration(of: AdafactorMLP.self)
+            else { return false }
+            x.stepScale = y.stepScale
+            return x == y
+        case Optimus.kind:
+            guard var x = try? a.configuration(of: Optimus.self), let y = try? b.configuration(of: Optimus.self)
+            else { return false }
+            x.stepScale = y.stepScale
+            return x == y
+        default:
+            return false
         }
     }
 

@@ -66,12 +66,18 @@ public struct Optimus: LearnedOptimizer {
         public var norm: Norm
         /// Power iterations per step for the spectral norm (warm-started from the previous step's vector).
         public var powerIterations: Int
+        /// The unit of Δx: ``StepScale/absolute`` (the paper) or ``StepScale/secant`` (Δx = σ_k·B·s, equivariant to
+        /// rescaling x; σ_k from ``SecantStepScale`` with unit λa). Not in the paper. A configuration without this
+        /// field means `absolute`, and `absolute` is not written, so checkpoints written before it read and compare
+        /// unchanged.
+        public var stepScale: StepScale
 
         public init(
             variant: Variant = .full, mlpHiddenSize: Int = 128, mlpHiddenLayers: Int = 4, modelWidth: Int = 128,
             encoderLayers: Int = 3, heads: Int = 2, feedForwardWidth: Int = 512, lambdaA: Double = 0.1,
-            lambdaB: Double = 0.1, norm: Norm = .spectral, powerIterations: Int = 8
+            lambdaB: Double = 0.1, norm: Norm = .spectral, powerIterations: Int = 8, stepScale: StepScale = .absolute
         ) {
+            self.stepScale = stepScale
             self.variant = variant
             self.mlpHiddenSize = mlpHiddenSize
             self.mlpHiddenLayers = mlpHiddenLayers
@@ -90,6 +96,43 @@ public struct Optimus: LearnedOptimizer {
         /// A small model for tests and quick experiments (width 32, 2 layers, MLP 32×2).
         public static let small = Configuration(mlpHiddenSize: 32, mlpHiddenLayers: 2, modelWidth: 32,
                                                 encoderLayers: 2, heads: 2, feedForwardWidth: 64)
+
+        private enum CodingKeys: String, CodingKey {
+            case variant, mlpHiddenSize, mlpHiddenLayers, modelWidth, encoderLayers, heads, feedForwardWidth, lambdaA,
+                 lambdaB, norm, powerIterations, stepScale
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            variant = try c.decode(Variant.self, forKey: .variant)
+            mlpHiddenSize = try c.decode(Int.self, forKey: .mlpHiddenSize)
+            mlpHiddenLayers = try c.decode(Int.self, forKey: .mlpHiddenLayers)
+            modelWidth = try c.decode(Int.self, forKey: .modelWidth)
+            encoderLayers = try c.decode(Int.self, forKey: .encoderLayers)
+            heads = try c.decode(Int.self, forKey: .heads)
+            feedForwardWidth = try c.decode(Int.self, forKey: .feedForwardWidth)
+            lambdaA = try c.decode(Double.self, forKey: .lambdaA)
+            lambdaB = try c.decode(Double.self, forKey: .lambdaB)
+            norm = try c.decode(Norm.self, forKey: .norm)
+            powerIterations = try c.decode(Int.self, forKey: .powerIterations)
+            stepScale = try c.decodeIfPresent(StepScale.self, forKey: .stepScale) ?? .absolute
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(variant, forKey: .variant)
+            try c.encode(mlpHiddenSize, forKey: .mlpHiddenSize)
+            try c.encode(mlpHiddenLayers, forKey: .mlpHiddenLayers)
+            try c.encode(modelWidth, forKey: .modelWidth)
+            try c.encode(encoderLayers, forKey: .encoderLayers)
+            try c.encode(heads, forKey: .heads)
+            try c.encode(feedForwardWidth, forKey: .feedForwardWidth)
+            try c.encode(lambdaA, forKey: .lambdaA)
+            try c.encode(lambdaB, forKey: .lambdaB)
+            try c.encode(norm, forKey: .norm)
+            try c.encode(powerIterations, forKey: .powerIterations)
+            if stepScale != .absolute { try c.encode(stepScale, forKey: .stepScale) }
+        }
     }
 
     public let configuration: Configuration

@@ -61,18 +61,31 @@ public struct OptimusOptimizer: Optimizer {
 
     public func update(_ s: inout State, value: Double, gradient g: [Double]) -> OptimizerEvent {
         guard value.isFinite else { return .stopped(.nonFiniteObjective) }
+        // L_k of the secant step, from the last secant pair (x_{k−1}, g_{k−1}) and (x_k, g_k).
+        let length = model.configuration.stepScale == .secant
+            ? SecantStepScale.length(point: s.point, gradient: g,
+                                     previousPoint: s.iterateGradient.isEmpty ? [] : s.iterate,
+                                     previousGradient: s.iterateGradient)
+            : nil
         s.iterate = s.point
         s.iterateValue = value
         s.iterateGradient = g
         let z = AdafactorFeatures.update(&s.features, parameters: s.iterate, gradient: g, decays: decays)
-        let delta = step(&s, features: z)
+        var meanMagnitude = 0.0
+        var delta = step(&s, features: z, meanMagnitude: &meanMagnitude)
+        if let length {
+            let factor = SecantStepScale.factor(length: length, meanMagnitude: meanMagnitude,
+                                                multiplier: model.configuration.lambdaB, step: delta)
+            for i in delta.indices { delta[i] *= factor }
+        }
         s.lastDelta = delta
         s.point = zip(s.iterate, delta).map { $0 - $1 }
         return .accepted
     }
 
-    /// Δx for one step; updates B.
-    func step(_ s: inout State, features z: [Float]) -> [Double] {
+    /// Δx for one step (in absolute units); updates B. `meanMagnitude` receives the mean over the coordinates of the
+    /// magnitude output α_n.
+    func step(_ s: inout State, features z: [Float], meanMagnitude: inout Double) -> [Double] {
         let n = s.iterate.count
         let c = model.configuration
         return theta.withUnsafeBufferPointer { tb -> [Double] in
@@ -82,6 +95,11 @@ public struct OptimusOptimizer: Optimizer {
             let la = Float(c.lambdaA), lb = Float(c.lambdaB)
             var sVec = [Float](repeating: 0, count: n)
             for i in 0..<n { sVec[i] = la * Float.expApprox(lb * out[2 * i + 1]) * out[2 * i] }
+            if c.stepScale == .secant {
+                var sum = 0.0
+                for i in 0..<n { sum += Double(out[2 * i + 1]) }
+                meanMagnitude = n > 0 ? sum / Double(n) : 0
+            }
             s.lastStep = sVec
             // Preconditioner branch.
             var input = z

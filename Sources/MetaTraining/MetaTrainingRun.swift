@@ -68,7 +68,8 @@ public enum MetaTrainingRun {
         // OpenBLAS threads spin and yield).
         BLAS.setThreadCount(1)
         guard let untrained = LearnedOptimizerCatalog.untrained(
-            name: configuration.model.kind, preset: configuration.model.preset, seed: configuration.model.seed)
+            name: configuration.model.kind, preset: configuration.model.preset, seed: configuration.model.seed,
+            stepScale: configuration.model.stepScale)
         else { throw MetaTrainingError.invalid("model", "unknown kind or preset") }
         var checkpoint = untrained
         if !configuration.model.initialCheckpoint.isEmpty {
@@ -78,11 +79,15 @@ public enum MetaTrainingRun {
             do { given = try Checkpoint.read(from: url) } catch {
                 throw MetaTrainingError.invalid("model.initialCheckpoint", "\(url.path): \(error)")
             }
-            guard given.kind == untrained.kind, given.configuration == untrained.configuration else {
+            guard given.kind == untrained.kind,
+                  LearnedOptimizerCatalog.sameModel(given, untrained, ignoringStepScale: true) else {
                 throw MetaTrainingError.invalid("model.initialCheckpoint", "\(url.path) holds \(given.kind) "
                     + "(\(given.configuration)), not \(configuration.model.kind) with preset \(configuration.model.preset)")
             }
-            checkpoint = given
+            // θ₀ from the given checkpoint, in the configured step unit (the same layout either way).
+            checkpoint = given.configuration == untrained.configuration ? given
+                : Checkpoint(kind: untrained.kind, configuration: untrained.configuration,
+                             provenance: given.provenance, layout: given.layout, parameters: given.parameters)
         }
         try train(checkpoint, tasks: try taskFamily(configuration), configuration, output, resume, communicator, cpuBudget,
                   progress)

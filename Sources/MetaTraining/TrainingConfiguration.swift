@@ -14,6 +14,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         public var seed: UInt64 = 0
         /// A checkpoint to start from instead (fine-tuning; same kind and preset), e.g. a shipped one; empty: none.
         public var initialCheckpoint: String = ""
+        /// The unit of the learned step (``StepScale``): `absolute` (the papers', default) or `secant` (equivariant to
+        /// rescaling x; trained with `pes` or `truncated-es`). A fine-tuning checkpoint of the other unit is accepted:
+        /// θ has the same layout, only the unit of its output changes.
+        public var stepScale: StepScale = .absolute
         public init() {}
     }
 
@@ -69,6 +73,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         default: throw .invalid("taskFamily", "'\(taskFamily)' is not valid; use benchmark, augmented or motion")
         }
         try pes.validate()
+        if model.stepScale != .absolute && resolvedEstimator != .pes && resolvedEstimator != .truncatedES {
+            throw .invalid("model.stepScale", "'\(model.stepScale.rawValue)' is trained with estimator pes or truncated-es "
+                + "(the exact meta-gradient differentiates absolute steps only), not '\(resolvedEstimator.rawValue)'")
+        }
         if !pes.persistent && estimator != .pes && estimator != .truncatedES {
             throw .invalid("pes.persistent", "false means estimator truncated-es, which contradicts estimator "
                 + "'\(estimator.rawValue)'; remove pes.persistent")
@@ -113,6 +121,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
                 throw MetaTrainingError.invalid("estimator", "'\(value)' is not valid; valid: \(MetaGradientEstimatorKind.names)")
             }
             estimator = kind
+        }
+        if let value = (given["model"] as? [String: Any])?["stepScale"] {
+            guard let name = value as? String, StepScale(rawValue: name) != nil else {
+                throw MetaTrainingError.invalid("model.stepScale", "'\(value)' is not valid; valid: \(StepScale.names)")
+            }
         }
         if let value = (given["pes"] as? [String: Any])?["perturbation"] {
             guard let name = value as? String, PerturbationGenerator(rawValue: name) != nil else {

@@ -110,8 +110,13 @@ struct CheckpointCommand: ParsableCommand {
         var seed: UInt64 = 0
         @Option(help: "Output file (.safetensors).")
         var output: String
+        @Option(help: "Unit of the learned step: \(StepScale.names) (absolute: the papers'; secant: equivariant to rescaling x).")
+        var stepScale: String = StepScale.absolute.rawValue
 
         func validate() throws {
+            guard StepScale(rawValue: stepScale) != nil else {
+                throw ValidationError("step-scale: '\(stepScale)' is not valid; valid: \(StepScale.names)")
+            }
             guard LearnedOptimizerCatalog.names.contains(optimizer) else {
                 throw ValidationError("optimizer: '\(optimizer)' is not valid; valid: "
                     + LearnedOptimizerCatalog.names.joined(separator: ", "))
@@ -124,7 +129,8 @@ struct CheckpointCommand: ParsableCommand {
 
         func run() throws {
             let p = preset ?? LearnedOptimizerCatalog.presets(for: optimizer)[0]
-            guard let c = LearnedOptimizerCatalog.untrained(name: optimizer, preset: p, seed: seed) else {
+            guard let c = LearnedOptimizerCatalog.untrained(name: optimizer, preset: p, seed: seed,
+                                                            stepScale: StepScale(rawValue: stepScale) ?? .absolute) else {
                 throw failure("preset: '\(p)' is not valid for \(optimizer)", code: ExitStatus.usage)
             }
             try prepareOutputFile(output)

@@ -81,14 +81,18 @@ import Testing
         }
     }
 
-    @Test func adafactorMLPConforms() throws {
-        try conform(AdafactorMLP(configuration: .reference), label: "adafactor-mlp")
+    @Test(arguments: StepScale.allCases)
+    func adafactorMLPConforms(_ scale: StepScale) throws {
+        var c = AdafactorMLP.Configuration.reference
+        c.stepScale = scale
+        try conform(AdafactorMLP(configuration: c), label: "adafactor-mlp \(scale)")
     }
 
-    @Test(arguments: [Optimus.Variant.full, .noState, .noStructure])
-    func optimusConforms(_ variant: Optimus.Variant) throws {
+    @Test(arguments: [Optimus.Variant.full, .noState, .noStructure], StepScale.allCases)
+    func optimusConforms(_ variant: Optimus.Variant, _ scale: StepScale) throws {
         var c = Optimus.Configuration.small
         c.variant = variant
-        try conform(Optimus(configuration: c), label: "optimus \(variant)")
+        c.stepScale = scale
+        try conform(Optimus(configuration: c), label: "optimus \(variant) \(scale)")
     }
 }
