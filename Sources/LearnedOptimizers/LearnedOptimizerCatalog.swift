@@ -12,9 +12,8 @@ public enum LearnedOptimizerCatalog {
     }
 
     /// An untrained checkpoint (θ from `seed`) of the named optimizer and preset; nil for an unknown combination.
-    public static func untrained(name: String, preset: String, seed: UInt64, stepScale: StepScale = .absolute)
-        -> Checkpoint?
-    {
+    public static func untrained(name: String, preset: String, seed: UInt64, stepScale: StepScale = .absolute,
+                                 curvaturePrior: Optimus.CurvaturePrior = .none) -> Checkpoint? {
         let provenance = ["source": "untrained initialization", "seed": String(seed), "preset": preset]
         switch name {
         case "adafactor-mlp":
@@ -36,6 +35,7 @@ public enum LearnedOptimizerCatalog {
             }
             config.variant = optimusVariant(named: name) ?? .full
             config.stepScale = stepScale
+            config.curvaturePrior = curvaturePrior
             let model = Optimus(configuration: config)
             return Checkpoint(model: model, parameters: model.initialParameters(seed: seed), provenance: provenance)
         default:
@@ -43,12 +43,13 @@ public enum LearnedOptimizerCatalog {
         }
     }
 
-    /// Whether two checkpoints hold the same model (kind and configuration), optionally ignoring the step unit
-    /// (``StepScale``), which changes no tensor: θ of one is a valid θ₀ of the other.
-    public static func sameModel(_ a: Checkpoint, _ b: Checkpoint, ignoringStepScale: Bool) -> Bool {
+    /// Whether two checkpoints hold the same model (kind and configuration), optionally ignoring the step options
+    /// that change no tensor (the step unit ``StepScale`` and Optimus's ``Optimus/CurvaturePrior``): θ of one is then
+    /// a valid θ₀ of the other.
+    public static func sameModel(_ a: Checkpoint, _ b: Checkpoint, ignoringStepOptions: Bool) -> Bool {
         guard a.kind == b.kind else { return false }
         if a.configuration == b.configuration { return true }
-        guard ignoringStepScale else { return false }
+        guard ignoringStepOptions else { return false }
         switch a.kind {
         case AdafactorMLP.kind:
             guard var x = try? a.configuration(of: AdafactorMLP.self), let y = try? b.configuration(of: AdafactorMLP.self)
@@ -59,6 +60,7 @@ public enum LearnedOptimizerCatalog {
             guard var x = try? a.configuration(of: Optimus.self), let y = try? b.configuration(of: Optimus.self)
             else { return false }
             x.stepScale = y.stepScale
+            x.curvaturePrior = y.curvaturePrior
             return x == y
         default:
             return false

@@ -18,8 +18,8 @@ extension Optimus: DifferentiableLearnedOptimizer {
         precision: GradientPrecision
     ) -> UnrollGradient {
         precondition(theta.count == layout.count, "θ has \(theta.count) values, the layout \(layout.count)")
-        precondition(configuration.stepScale == .absolute,
-                     "the exact meta-gradient differentiates absolute steps only; train secant steps with an ES estimator")
+        precondition(configuration.isDifferentiable,
+                     "the exact meta-gradient covers absolute steps without a curvature prior; train others with an ES estimator")
         switch precision {
         case .single:
             return run(OptimusTape<Float>(model: self, theta: theta), &state, objective, steps, loss)

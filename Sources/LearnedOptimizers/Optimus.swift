@@ -42,6 +42,17 @@ public struct Optimus: LearnedOptimizer {
         case frobenius
     }
 
+    /// What B starts from at each step before the learned rank-one updates are added.
+    public enum CurvaturePrior: String, Codable, Sendable, CaseIterable {
+        /// B from the previous step (the paper): all curvature is learned.
+        case none
+        /// The previous B after a self-scaled BFGS update with the last secant pair (``OptimusOptimizer``'s
+        /// `bfgsUpdate`): the learned rank-one updates correct a quasi-Newton estimate instead of building one.
+        case bfgs
+
+        public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
+    }
+
     /// Architecture hyperparameters.
     public struct Configuration: Codable, Sendable, Equatable {
         public var variant: Variant
@@ -71,13 +82,21 @@ public struct Optimus: LearnedOptimizer {
         /// field means `absolute`, and `absolute` is not written, so checkpoints written before it read and compare
         /// unchanged.
         public var stepScale: StepScale
+        /// What the learned rank-one updates of B add to (``CurvaturePrior``; `none`, the paper, is not written).
+        /// `bfgs` needs the full variant.
+        public var curvaturePrior: CurvaturePrior
+
+        /// Whether the exact meta-gradient covers this configuration: absolute steps without a curvature prior.
+        public var isDifferentiable: Bool { stepScale == .absolute && curvaturePrior == .none }
 
         public init(
             variant: Variant = .full, mlpHiddenSize: Int = 128, mlpHiddenLayers: Int = 4, modelWidth: Int = 128,
             encoderLayers: Int = 3, heads: Int = 2, feedForwardWidth: Int = 512, lambdaA: Double = 0.1,
-            lambdaB: Double = 0.1, norm: Norm = .spectral, powerIterations: Int = 8, stepScale: StepScale = .absolute
+            lambdaB: Double = 0.1, norm: Norm = .spectral, powerIterations: Int = 8, stepScale: StepScale = .absolute,
+            curvaturePrior: CurvaturePrior = .none
         ) {
             self.stepScale = stepScale
+            self.curvaturePrior = curvaturePrior
             self.variant = variant
             self.mlpHiddenSize = mlpHiddenSize
             self.mlpHiddenLayers = mlpHiddenLayers
@@ -99,7 +118,7 @@ public struct Optimus: LearnedOptimizer {
 
         private enum CodingKeys: String, CodingKey {
             case variant, mlpHiddenSize, mlpHiddenLayers, modelWidth, encoderLayers, heads, feedForwardWidth, lambdaA,
-                 lambdaB, norm, powerIterations, stepScale
+                 lambdaB, norm, powerIterations, stepScale, curvaturePrior
         }
 
         public init(from decoder: any Decoder) throws {
@@ -116,6 +135,7 @@ public struct Optimus: LearnedOptimizer {
             norm = try c.decode(Norm.self, forKey: .norm)
             powerIterations = try c.decode(Int.self, forKey: .powerIterations)
             stepScale = try c.decodeIfPresent(StepScale.self, forKey: .stepScale) ?? .absolute
+            curvaturePrior = try c.decodeIfPresent(CurvaturePrior.self, forKey: .curvaturePrior) ?? .none
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -132,6 +152,7 @@ public struct Optimus: LearnedOptimizer {
             try c.encode(norm, forKey: .norm)
             try c.encode(powerIterations, forKey: .powerIterations)
             if stepScale != .absolute { try c.encode(stepScale, forKey: .stepScale) }
+            if curvaturePrior != .none { try c.encode(curvaturePrior, forKey: .curvaturePrior) }
         }
     }
 
@@ -162,6 +183,8 @@ public struct Optimus: LearnedOptimizer {
                                  valid: "finite, in [0, 100]")
         try requireConfiguration((0...1000).contains(c.powerIterations), "powerIterations", c.powerIterations,
                                  valid: "0…1000")
+        try requireConfiguration(c.curvaturePrior == .none || c.variant == .full, "curvaturePrior",
+                                 c.curvaturePrior.rawValue, valid: "none unless the variant is full")
     }
 
     public init(configuration c: Configuration) {

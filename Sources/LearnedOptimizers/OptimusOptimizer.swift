@@ -67,6 +67,12 @@ public struct OptimusOptimizer: Optimizer {
                                      previousPoint: s.iterateGradient.isEmpty ? [] : s.iterate,
                                      previousGradient: s.iterateGradient)
             : nil
+        if model.configuration.curvaturePrior == .bfgs && !s.iterateGradient.isEmpty {
+            // The state holds H in units of x per unit of g; its scale is set by the first secant pair.
+            Self.bfgsUpdate(&s.preconditioner, step: zip(s.point, s.iterate).map { $0 - $1 },
+                            gradientChange: zip(g, s.iterateGradient).map { $0 - $1 },
+                            firstPair: s.features.iteration == 1)
+        }
         s.iterate = s.point
         s.iterateValue = value
         s.iterateGradient = g
@@ -125,12 +131,78 @@ public struct OptimusOptimizer: Optimizer {
                 return (0..<n).map { Double(sVec[$0] + la * v[$0]) }
             }
             if c.variant == .noState { s.preconditioner = .identity(n) }
+            // With the BFGS prior the state holds H = scale·B: the learned terms correct B = H/‖H‖ and the state
+            // keeps the corrected B at H's scale.
+            var scale: Float = 1
+            if c.curvaturePrior == .bfgs {
+                scale = spectralNorm(&s)
+                if scale > 0 && scale.isFinite { BLAS.scale(1 / scale, &s.preconditioner.storage) } else { scale = 1 }
+            }
             for u in us { BLAS.ger(1, u, u, &s.preconditioner) }
             normalize(&s)
             var dx = [Float](repeating: 0, count: n)
             BLAS.gemv(s.preconditioner, sVec, into: &dx)
+            if scale != 1 { BLAS.scale(scale, &s.preconditioner.storage) }
             return dx.map(Double.init)
         }
+    }
+
+    /// The BFGS update of the inverse-Hessian estimate H that ``Optimus/CurvaturePrior/bfgs`` keeps in the state, with
+    /// the secant pair (s, y) = (x_k − x_{k−1}, g_k − g_{k−1}):
+    ///
+    ///     H ← (I − ρ·s·yᵀ)·H·(I − ρ·y·sᵀ) + ρ·s·sᵀ,   ρ = 1/sᵀy.
+    ///
+    /// H starts as the identity in no unit; at the first pair it is multiplied by |s|/|y| (the initial scaling of
+    /// L-BFGS, in its always-positive geometric form), so from then on it is in units of x per unit of g and the
+    /// optimizer stays equivariant to rescaling x and f. Written with the unit vectors ŝ, ŷ, ŵ = H·ŷ and
+    /// ρ̂ = 1/(ŝᵀŷ) the update is H − ρ̂·(ŝ·ŵᵀ + ŵ·ŝᵀ) + (ρ̂²·ŷᵀŵ + ρ̂·|s|/|y|)·ŝ·ŝᵀ, which keeps every factor of
+    /// order one in Float. Skipped where the curvature along the step is not clearly positive
+    /// (ŝᵀŷ ≤ ``minimumCosine``), which keeps H positive definite.
+    static func bfgsUpdate(_ h: inout Matrix<Float>, step sDouble: [Double], gradientChange yDouble: [Double],
+                           firstPair: Bool) {
+        let n = sDouble.count
+        guard n == h.rows, n > 0 else { return }
+        var sNorm = 0.0, yNorm = 0.0
+        for i in 0..<n {
+            sNorm += sDouble[i] * sDouble[i]
+            yNorm += yDouble[i] * yDouble[i]
+        }
+        sNorm = sNorm.squareRoot()
+        yNorm = yNorm.squareRoot()
+        guard sNorm > 0, yNorm > 0, sNorm.isFinite, yNorm.isFinite else { return }
+        let ratio = sNorm / yNorm
+        if firstPair { BLAS.scale(Float(ratio), &h.storage) }
+        let s = sDouble.map { Float($0 / sNorm) }, y = yDouble.map { Float($0 / yNorm) }
+        var sy = 0.0
+        for i in 0..<n { sy += Double(s[i]) * Double(y[i]) }
+        guard sy > minimumCosine else { return }
+        let rho = 1 / sy
+        var w = [Float](repeating: 0, count: n)
+        BLAS.gemv(h, y, into: &w)
+        var yw = 0.0
+        for i in 0..<n { yw += Double(y[i]) * Double(w[i]) }
+        BLAS.ger(Float(-rho), s, w, &h)
+        BLAS.ger(Float(-rho), w, s, &h)
+        BLAS.ger(Float(rho * rho * yw + rho * ratio), s, s, &h)
+    }
+
+    /// Smallest cos(s, y) at which ``bfgsUpdate(_:step:gradientChange:firstPair:)`` updates H: the update grows H
+    /// along s by up to 1/cos², which Float keeps to about 10⁶ (cos ≥ 10⁻³) before other directions lose their digits.
+    static let minimumCosine = 1e-3
+
+    /// The spectral norm of the state's matrix by the warm-started power iteration (the warm vector is kept).
+    func spectralNorm(_ s: inout State) -> Float {
+        var v = s.powerVector
+        var w = [Float](repeating: 0, count: v.count)
+        var lambda: Float = 0
+        for _ in 0..<max(1, model.configuration.powerIterations) {
+            BLAS.gemv(s.preconditioner, v, into: &w)
+            lambda = w.norm
+            guard lambda > 0 && lambda.isFinite else { break }
+            for i in v.indices { v[i] = w[i] / lambda }
+        }
+        if lambda > 0 && lambda.isFinite { s.powerVector = v }
+        return lambda
     }
 
     /// B ← B̃/‖B̃‖.
@@ -140,17 +212,7 @@ public struct OptimusOptimizer: Optimizer {
         case .frobenius:
             norm = s.preconditioner.frobeniusNorm
         case .spectral:
-            var v = s.powerVector
-            var w = [Float](repeating: 0, count: v.count)
-            var lambda: Float = 0
-            for _ in 0..<max(1, model.configuration.powerIterations) {
-                BLAS.gemv(s.preconditioner, v, into: &w)
-                lambda = w.norm
-                guard lambda > 0 && lambda.isFinite else { break }
-                for i in v.indices { v[i] = w[i] / lambda }
-            }
-            if lambda > 0 && lambda.isFinite { s.powerVector = v }
-            norm = lambda
+            norm = spectralNorm(&s)
         }
         guard norm > 0 && norm.isFinite else { return }
         BLAS.scale(1 / norm, &s.preconditioner.storage)

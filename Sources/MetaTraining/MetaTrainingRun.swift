@@ -69,7 +69,7 @@ public enum MetaTrainingRun {
         BLAS.setThreadCount(1)
         guard let untrained = LearnedOptimizerCatalog.untrained(
             name: configuration.model.kind, preset: configuration.model.preset, seed: configuration.model.seed,
-            stepScale: configuration.model.stepScale)
+            stepScale: configuration.model.stepScale, curvaturePrior: configuration.model.curvaturePrior)
         else { throw MetaTrainingError.invalid("model", "unknown kind or preset") }
         var checkpoint = untrained
         if !configuration.model.initialCheckpoint.isEmpty {
@@ -80,7 +80,7 @@ public enum MetaTrainingRun {
                 throw MetaTrainingError.invalid("model.initialCheckpoint", "\(url.path): \(error)")
             }
             guard given.kind == untrained.kind,
-                  LearnedOptimizerCatalog.sameModel(given, untrained, ignoringStepScale: true) else {
+                  LearnedOptimizerCatalog.sameModel(given, untrained, ignoringStepOptions: true) else {
                 throw MetaTrainingError.invalid("model.initialCheckpoint", "\(url.path) holds \(given.kind) "
                     + "(\(given.configuration)), not \(configuration.model.kind) with preset \(configuration.model.preset)")
             }

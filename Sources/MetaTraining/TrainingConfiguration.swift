@@ -18,6 +18,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         /// rescaling x; trained with `pes` or `truncated-es`). A fine-tuning checkpoint of the other unit is accepted:
         /// θ has the same layout, only the unit of its output changes.
         public var stepScale: StepScale = .absolute
+        /// Optimus only: what its learned rank-one updates of B add to (``Optimus/CurvaturePrior``): `none` (the
+        /// paper, default) or `bfgs` (a self-scaled BFGS update with the last secant pair; full variant, trained with
+        /// `pes` or `truncated-es`).
+        public var curvaturePrior: Optimus.CurvaturePrior = .none
         public init() {}
     }
 
@@ -77,6 +81,16 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
             throw .invalid("model.stepScale", "'\(model.stepScale.rawValue)' is trained with estimator pes or truncated-es "
                 + "(the exact meta-gradient differentiates absolute steps only), not '\(resolvedEstimator.rawValue)'")
         }
+        if model.curvaturePrior != .none {
+            guard model.kind == "optimus" else {
+                throw .invalid("model.curvaturePrior", "'\(model.curvaturePrior.rawValue)' needs kind optimus (the full "
+                    + "variant), not '\(model.kind)'")
+            }
+            guard resolvedEstimator == .pes || resolvedEstimator == .truncatedES else {
+                throw .invalid("model.curvaturePrior", "'\(model.curvaturePrior.rawValue)' is trained with estimator pes "
+                    + "or truncated-es, not '\(resolvedEstimator.rawValue)'")
+            }
+        }
         if !pes.persistent && estimator != .pes && estimator != .truncatedES {
             throw .invalid("pes.persistent", "false means estimator truncated-es, which contradicts estimator "
                 + "'\(estimator.rawValue)'; remove pes.persistent")
@@ -121,6 +135,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
                 throw MetaTrainingError.invalid("estimator", "'\(value)' is not valid; valid: \(MetaGradientEstimatorKind.names)")
             }
             estimator = kind
+        }
+        if let value = (given["model"] as? [String: Any])?["curvaturePrior"] {
+            guard let name = value as? String, Optimus.CurvaturePrior(rawValue: name) != nil else {
+                throw MetaTrainingError.invalid("model.curvaturePrior", "'\(value)' is not valid; valid: "
+                    + Optimus.CurvaturePrior.names)
+            }
         }
         if let value = (given["model"] as? [String: Any])?["stepScale"] {
             guard let name = value as? String, StepScale(rawValue: name) != nil else {

@@ -97,7 +97,7 @@ func loadLearnedOptimizer(name: String, checkpoint: String?, preset: String?, se
 struct CheckpointCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "checkpoint", abstract: "Create and inspect learned-optimizer checkpoints (safetensors).",
-        subcommands: [Initialize.self, Inspect.self, Rehash.self])
+        subcommands: [Initialize.self, Inspect.self, Rehash.self, Convert.self])
 
     struct Initialize: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -112,10 +112,18 @@ struct CheckpointCommand: ParsableCommand {
         var output: String
         @Option(help: "Unit of the learned step: \(StepScale.names) (absolute: the papers'; secant: equivariant to rescaling x).")
         var stepScale: String = StepScale.absolute.rawValue
+        @Option(help: "Optimus only: what the learned updates of B add to: \(Optimus.CurvaturePrior.names) (none: the paper).")
+        var curvaturePrior: String = Optimus.CurvaturePrior.none.rawValue
 
         func validate() throws {
             guard StepScale(rawValue: stepScale) != nil else {
                 throw ValidationError("step-scale: '\(stepScale)' is not valid; valid: \(StepScale.names)")
+            }
+            guard let prior = Optimus.CurvaturePrior(rawValue: curvaturePrior) else {
+                throw ValidationError("curvature-prior: '\(curvaturePrior)' is not valid; valid: \(Optimus.CurvaturePrior.names)")
+            }
+            guard prior == .none || optimizer == "optimus" else {
+                throw ValidationError("curvature-prior: '\(curvaturePrior)' needs --optimizer optimus, not '\(optimizer)'")
             }
             guard LearnedOptimizerCatalog.names.contains(optimizer) else {
                 throw ValidationError("optimizer: '\(optimizer)' is not valid; valid: "
@@ -130,7 +138,9 @@ struct CheckpointCommand: ParsableCommand {
         func run() throws {
             let p = preset ?? LearnedOptimizerCatalog.presets(for: optimizer)[0]
             guard let c = LearnedOptimizerCatalog.untrained(name: optimizer, preset: p, seed: seed,
-                                                            stepScale: StepScale(rawValue: stepScale) ?? .absolute) else {
+                                                            stepScale: StepScale(rawValue: stepScale) ?? .absolute,
+                                                            curvaturePrior: Optimus.CurvaturePrior(rawValue: curvaturePrior) ?? .none)
+            else {
                 throw failure("preset: '\(p)' is not valid for \(optimizer)", code: ExitStatus.usage)
             }
             try prepareOutputFile(output)
@@ -190,6 +200,76 @@ struct CheckpointCommand: ParsableCommand {
     }
 
     /// `optimus checkpoint rehash`: adds the weights' SHA-256 to a checkpoint written before checkpoints carried one.
+    struct Convert: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a checkpoint's θ with other step options (unit, curvature prior): same tensors.",
+            discussion: """
+                The step unit (--step-scale) and Optimus's curvature prior (--curvature-prior) change no tensor, so \
+                a trained θ can be run, or fine-tuned, with either. This writes the input's tensors and provenance \
+                (plus the conversion) under the new configuration. Options not given keep the input's value.
+                """)
+        @Argument(help: "Checkpoint file.")
+        var path: String
+        @Option(help: "Output file (.safetensors).")
+        var output: String
+        @Option(help: "Unit of the learned step: \(StepScale.names).")
+        var stepScale: String?
+        @Option(help: "Optimus only: \(Optimus.CurvaturePrior.names).")
+        var curvaturePrior: String?
+
+        func validate() throws {
+            if let stepScale, StepScale(rawValue: stepScale) == nil {
+                throw ValidationError("step-scale: '\(stepScale)' is not valid; valid: \(StepScale.names)")
+            }
+            if let curvaturePrior, Optimus.CurvaturePrior(rawValue: curvaturePrior) == nil {
+                throw ValidationError("curvature-prior: '\(curvaturePrior)' is not valid; valid: \(Optimus.CurvaturePrior.names)")
+            }
+        }
+
+        func run() throws {
+            let data = try readInputFile(path, field: "checkpoint")
+            let c: Checkpoint
+            do { c = try Checkpoint.parse(data) } catch {
+                throw failure("checkpoint: '\(path)': \(error.reason)", code: ExitStatus.dataError)
+            }
+            let unit = stepScale.flatMap(StepScale.init(rawValue:))
+            let prior = curvaturePrior.flatMap(Optimus.CurvaturePrior.init(rawValue:))
+            var provenance = c.provenance
+            provenance["converted from"] = (path as NSString).lastPathComponent
+            let converted: Checkpoint
+            do {
+                switch c.kind {
+                case Optimus.kind:
+                    var config = try c.configuration(of: Optimus.self)
+                    if let unit { config.stepScale = unit }
+                    if let prior { config.curvaturePrior = prior }
+                    try Optimus.validate(config)
+                    let model = Optimus(configuration: config)
+                    converted = Checkpoint(model: model, parameters: try c.parameters(for: try c.model(Optimus.self)),
+                                           provenance: provenance)
+                case AdafactorMLP.kind:
+                    guard prior == nil || prior == Optimus.CurvaturePrior.none else {
+                        throw failure("curvature-prior: Adafactor-MLP has no preconditioner", code: ExitStatus.usage)
+                    }
+                    var config = try c.configuration(of: AdafactorMLP.self)
+                    if let unit { config.stepScale = unit }
+                    let model = AdafactorMLP(configuration: config)
+                    converted = Checkpoint(model: model, parameters: try c.parameters(for: try c.model(AdafactorMLP.self)),
+                                           provenance: provenance)
+                default:
+                    throw failure("checkpoint: '\(path)': unknown kind \(c.kind)", code: ExitStatus.dataError)
+                }
+            } catch let error as CheckpointError {
+                throw failure("checkpoint: '\(path)': \(error.reason)", code: ExitStatus.dataError)
+            }
+            try prepareOutputFile(output)
+            do { try converted.write(to: URL(fileURLWithPath: output)) } catch {
+                throw failure("output: cannot write '\(output)': \(writeFailureReason(error))", code: ExitStatus.cannotCreate)
+            }
+            log("wrote \(output): \(converted.kind), configuration \(converted.configuration)")
+        }
+    }
+
     struct Rehash: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add the weights' SHA-256 to an older checkpoint (same weights, same metadata).",

@@ -95,4 +95,11 @@ import Testing
         c.stepScale = scale
         try conform(Optimus(configuration: c), label: "optimus \(variant) \(scale)")
     }
+
+    @Test func optimusWithTheBFGSPriorConforms() throws {
+        var c = Optimus.Configuration.small
+        c.stepScale = .secant
+        c.curvaturePrior = .bfgs
+        try conform(Optimus(configuration: c), label: "optimus bfgs prior")
+    }
 }

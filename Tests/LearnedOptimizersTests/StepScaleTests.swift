@@ -64,16 +64,17 @@ import Testing
     /// iterate of the rescaled problem is a times the original's; with absolute steps it is not. (Where the gradient
     /// itself shrinks to ~1e−3 and below, those epsilons dominate some features and the equivalence is approximate:
     /// f → f/32 on top of this moves the iterates by up to ~50 %.)
-    @Test(arguments: ["optimus", "adafactor-mlp"])
+    @Test(arguments: ["optimus", "optimus-bfgs", "adafactor-mlp"])
     func secantStepsAreEquivariantToRescaling(_ name: String) {
         let d = 12, a = 1024.0, b = 1024.0
         var g = Xoshiro256StarStar(seed: 5)
         let x0 = g.uniform(-2, 2, count: d)
         for scale in StepScale.allCases {
             let optimizer: any Optimizer
-            if name == "optimus" {
+            if name.hasPrefix("optimus") {
                 var c = Optimus.Configuration.small
                 c.stepScale = scale
+                c.curvaturePrior = name == "optimus-bfgs" ? .bfgs : .none
                 let model = Optimus(configuration: c)
                 optimizer = model.optimizer(theta: model.initialParameters(seed: 4), horizon: nil)
             } else {
@@ -108,12 +109,12 @@ import Testing
         #expect(secant.configuration.contains("\"stepScale\":\"secant\""))
         #expect(try secant.configuration(of: Optimus.self).stepScale == .secant)
         #expect(try absolute.configuration(of: Optimus.self).stepScale == .absolute)
-        #expect(LearnedOptimizerCatalog.sameModel(absolute, secant, ignoringStepScale: true))
-        #expect(!LearnedOptimizerCatalog.sameModel(absolute, secant, ignoringStepScale: false))
+        #expect(LearnedOptimizerCatalog.sameModel(absolute, secant, ignoringStepOptions: true))
+        #expect(!LearnedOptimizerCatalog.sameModel(absolute, secant, ignoringStepOptions: false))
         let af = try #require(LearnedOptimizerCatalog.untrained(name: "adafactor-mlp", preset: "reference", seed: 1,
                                                                 stepScale: .secant))
         #expect(try af.configuration(of: AdafactorMLP.self).stepScale == .secant)
         let paper = try #require(LearnedOptimizerCatalog.untrained(name: "optimus", preset: "paper", seed: 1))
-        #expect(!LearnedOptimizerCatalog.sameModel(paper, secant, ignoringStepScale: true))
+        #expect(!LearnedOptimizerCatalog.sameModel(paper, secant, ignoringStepOptions: true))
     }
 }
