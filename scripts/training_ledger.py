@@ -42,8 +42,10 @@ def main():
         state = run / "training-state.bin"
         sha = hashlib.sha256(state.read_bytes()).hexdigest()[:16] if state.exists() else "–"
         model = config["model"]
+        options = [model[k] for k in ("stepScale", "curvaturePrior") if model.get(k) not in (None, "absolute", "none")]
+        described = f"{model['kind']} ({', '.join([model['preset']] + [f'{o} steps' if o == 'secant' else f'{o} prior' for o in options])})"
         lines.append(
-            f"| `{run.name}` | {model['kind']} ({model['preset']}) | {config.get('estimator', 'pes')} | "
+            f"| `{run.name}` | {described} | {config.get('estimator', 'pes')} | "
             f"{config.get('taskFamily', 'benchmark')} | {last['step'] if last else 0} | {cpu:.2f} | "
             + (f"{best['validationLoss']:.3f} ({best['step']})" if best else "–") + " | "
             + (f"{validated[-1]['validationLoss']:.3f}" if validated else "–")
