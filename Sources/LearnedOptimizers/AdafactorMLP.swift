@@ -27,11 +27,16 @@ public struct AdafactorMLP: LearnedOptimizer {
         public var stepMult: Double
         /// The unit of Δ: ``StepScale/absolute`` (learned_optimization's) or ``StepScale/secant`` (Δ times σ_k of
         /// ``SecantStepScale`` with unit stepMult). Missing in a configuration means `absolute`, which is not written.
-        public var stepScale: StepScale
+        public var stepScale: StepScale {
+            get { stepScaleOption ?? .absolute }
+            set { stepScaleOption = newValue == .absolute ? nil : newValue }
+        }
+        // nil = absolute, omitted by the synthesized Codable (older checkpoints read and compare unchanged).
+        private var stepScaleOption: StepScale?
 
         public init(hiddenSize: Int, hiddenLayers: Int, expMult: Double = 1e-3, stepMult: Double = 1e-3,
                     stepScale: StepScale = .absolute) {
-            self.stepScale = stepScale
+            stepScaleOption = stepScale == .absolute ? nil : stepScale
             self.hiddenSize = hiddenSize
             self.hiddenLayers = hiddenLayers
             self.expMult = expMult
@@ -43,24 +48,8 @@ public struct AdafactorMLP: LearnedOptimizer {
         /// The paper's Table 4 setting: 4 hidden layers of 128.
         public static let paper = Configuration(hiddenSize: 128, hiddenLayers: 4)
 
-        private enum CodingKeys: String, CodingKey { case hiddenSize, hiddenLayers, expMult, stepMult, stepScale }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
-            hiddenLayers = try c.decode(Int.self, forKey: .hiddenLayers)
-            expMult = try c.decode(Double.self, forKey: .expMult)
-            stepMult = try c.decode(Double.self, forKey: .stepMult)
-            stepScale = try c.decodeIfPresent(StepScale.self, forKey: .stepScale) ?? .absolute
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(hiddenSize, forKey: .hiddenSize)
-            try c.encode(hiddenLayers, forKey: .hiddenLayers)
-            try c.encode(expMult, forKey: .expMult)
-            try c.encode(stepMult, forKey: .stepMult)
-            if stepScale != .absolute { try c.encode(stepScale, forKey: .stepScale) }
+        private enum CodingKeys: String, CodingKey {
+            case hiddenSize, hiddenLayers, expMult, stepMult, stepScaleOption = "stepScale"
         }
     }
 

@@ -81,10 +81,20 @@ public struct Optimus: LearnedOptimizer {
         /// rescaling x; σ_k from ``SecantStepScale`` with unit λa). Not in the paper. A configuration without this
         /// field means `absolute`, and `absolute` is not written, so checkpoints written before it read and compare
         /// unchanged.
-        public var stepScale: StepScale
+        public var stepScale: StepScale {
+            get { stepScaleOption ?? .absolute }
+            set { stepScaleOption = newValue == .absolute ? nil : newValue }
+        }
         /// What the learned rank-one updates of B add to (``CurvaturePrior``; `none`, the paper, is not written).
         /// `bfgs` needs the full variant.
-        public var curvaturePrior: CurvaturePrior
+        public var curvaturePrior: CurvaturePrior {
+            get { curvaturePriorOption ?? .none }
+            set { curvaturePriorOption = newValue == .none ? nil : newValue }
+        }
+        // Stored as optionals (nil = the papers' choice), so the synthesized Codable omits them from a configuration
+        // that does not use them: checkpoints written before the options existed read and compare unchanged.
+        private var stepScaleOption: StepScale?
+        private var curvaturePriorOption: CurvaturePrior?
 
         /// Whether the exact meta-gradient covers this configuration: absolute steps without a curvature prior.
         public var isDifferentiable: Bool { stepScale == .absolute && curvaturePrior == .none }
@@ -95,8 +105,8 @@ public struct Optimus: LearnedOptimizer {
             lambdaB: Double = 0.1, norm: Norm = .spectral, powerIterations: Int = 8, stepScale: StepScale = .absolute,
             curvaturePrior: CurvaturePrior = .none
         ) {
-            self.stepScale = stepScale
-            self.curvaturePrior = curvaturePrior
+            stepScaleOption = stepScale == .absolute ? nil : stepScale
+            curvaturePriorOption = curvaturePrior == .none ? nil : curvaturePrior
             self.variant = variant
             self.mlpHiddenSize = mlpHiddenSize
             self.mlpHiddenLayers = mlpHiddenLayers
@@ -118,41 +128,8 @@ public struct Optimus: LearnedOptimizer {
 
         private enum CodingKeys: String, CodingKey {
             case variant, mlpHiddenSize, mlpHiddenLayers, modelWidth, encoderLayers, heads, feedForwardWidth, lambdaA,
-                 lambdaB, norm, powerIterations, stepScale, curvaturePrior
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            variant = try c.decode(Variant.self, forKey: .variant)
-            mlpHiddenSize = try c.decode(Int.self, forKey: .mlpHiddenSize)
-            mlpHiddenLayers = try c.decode(Int.self, forKey: .mlpHiddenLayers)
-            modelWidth = try c.decode(Int.self, forKey: .modelWidth)
-            encoderLayers = try c.decode(Int.self, forKey: .encoderLayers)
-            heads = try c.decode(Int.self, forKey: .heads)
-            feedForwardWidth = try c.decode(Int.self, forKey: .feedForwardWidth)
-            lambdaA = try c.decode(Double.self, forKey: .lambdaA)
-            lambdaB = try c.decode(Double.self, forKey: .lambdaB)
-            norm = try c.decode(Norm.self, forKey: .norm)
-            powerIterations = try c.decode(Int.self, forKey: .powerIterations)
-            stepScale = try c.decodeIfPresent(StepScale.self, forKey: .stepScale) ?? .absolute
-            curvaturePrior = try c.decodeIfPresent(CurvaturePrior.self, forKey: .curvaturePrior) ?? .none
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(variant, forKey: .variant)
-            try c.encode(mlpHiddenSize, forKey: .mlpHiddenSize)
-            try c.encode(mlpHiddenLayers, forKey: .mlpHiddenLayers)
-            try c.encode(modelWidth, forKey: .modelWidth)
-            try c.encode(encoderLayers, forKey: .encoderLayers)
-            try c.encode(heads, forKey: .heads)
-            try c.encode(feedForwardWidth, forKey: .feedForwardWidth)
-            try c.encode(lambdaA, forKey: .lambdaA)
-            try c.encode(lambdaB, forKey: .lambdaB)
-            try c.encode(norm, forKey: .norm)
-            try c.encode(powerIterations, forKey: .powerIterations)
-            if stepScale != .absolute { try c.encode(stepScale, forKey: .stepScale) }
-            if curvaturePrior != .none { try c.encode(curvaturePrior, forKey: .curvaturePrior) }
+                 lambdaB, norm, powerIterations
+            case stepScaleOption = "stepScale", curvaturePriorOption = "curvaturePrior"
         }
     }
 

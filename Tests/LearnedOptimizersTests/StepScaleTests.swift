@@ -21,14 +21,7 @@ import Testing
     }
 
     static func run<O: Optimizer>(_ optimizer: O, _ objective: any Objective, from x0: [Double], steps: Int) -> [[Double]] {
-        var s = optimizer.makeState(start: x0)
-        var points: [[Double]] = []
-        for _ in 0..<steps {
-            let (f, g) = objective.valueAndGradient(at: s.point)
-            _ = optimizer.update(&s, value: f, gradient: g)
-            points.append(s.point)
-        }
-        return points
+        LearnedOptimizerConformanceTests.run(optimizer, objective: objective, from: x0, steps: steps)
     }
 
     /// On an isotropic quadratic ½c|x − o|² the secant pair gives the curvature c exactly, so the nominal length
