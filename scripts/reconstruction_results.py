@@ -130,9 +130,12 @@ lines = ["# Physics-based reconstruction: walk and dance_a", "",
          "per keyframe), dt = 1/480 s. Loss weights: 3D 5, 2D 10 (see `LossWeights`; the 3D weight was chosen on "
          "walker/0walk_forward). Adam's learning rate 0.003 was chosen on another clip (walker/0walk_forward, among "
          "0.003, 0.01, 0.03, 0.1). The learned optimizers are the shipped checkpoints, meta-trained on the benchmark "
-         "functions only (not on this task); their step sizes were learned on problems whose variables span units, "
-         "so they are also run on the targets in units of 0.01 (`--parameter-scale 0.01`, chosen with Optimus on "
-         "walker/0walk_forward among 1, 0.1, 0.01, 0.001: MPJPE-G 137, 113, 85, 124 mm).", ""]
+         "functions only (not on this task), in the secant step unit, which makes their step length independent of "
+         "the scale of the variables. They are also run at `--parameter-scale 0.01` (the scale the earlier "
+         "absolute-step checkpoints needed, chosen with Optimus on walker/0walk_forward among 1, 0.1, 0.01, 0.001): "
+         "the two rows still differ, because the small constants inside the features see gradients 100 times larger "
+         "or smaller and the loss is chaotic in the controls, so a small change of the first steps changes the "
+         "result.", ""]
 if motion_checkpoint.exists():
     data = motion_checkpoint.read_bytes()
     header = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])
