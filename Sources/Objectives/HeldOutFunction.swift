@@ -397,47 +397,4 @@ public struct HeldOutObjective: Objective, Hashable, Codable {
         guard let o = offset else { return m }
         return zip(m, o).map { $0 + $1 }
     }
-
-    /// Per-coordinate lower and upper bounds of the (shifted) domain.
-    public var bounds: (lower: [Double], upper: [Double]) {
-        let r = function.domain(dimension: dimension)
-        let o = offset ?? [Double](repeating: 0, count: dimension)
-        return (o.map { r.lowerBound + $0 }, o.map { r.upperBound + $0 })
-    }
-
-    /// A start drawn uniformly from the (shifted) domain: xᵢ = loᵢ + (hiᵢ − loᵢ)·uᵢ, uᵢ from `generator` (the same
-    /// recipe as ``BenchmarkObjective/randomStart(using:)``).
-    public func randomStart<G: RandomNumberGenerator>(using generator: inout G) -> [Double] {
-        let r = function.domain(dimension: dimension)
-        return (0..<dimension).map { i in
-            generator.uniform(r.lowerBound, r.upperBound) + (offset?[i] ?? 0)
-        }
-    }
-
-    /// Whether x lies in the (shifted) domain box.
-    public func isInDomain(_ x: [Double]) -> Bool {
-        let r = function.domain(dimension: dimension)
-        return x.indices.allSatisfy { i in r.contains(x[i] - (offset?[i] ?? 0)) }
-    }
-
-    public func value(at x: [Double]) -> Double {
-        precondition(x.count == dimension, "\(function.rawValue): x has \(x.count) values, expected \(dimension)")
-        return withShifted(x) { function.evaluate($0, gradient: nil) }
-    }
-
-    public func valueAndGradient(at x: [Double], gradient: inout [Double]) -> Double {
-        precondition(x.count == dimension, "\(function.rawValue): x has \(x.count) values, expected \(dimension)")
-        if gradient.count != dimension { gradient = [Double](repeating: 0, count: dimension) }
-        return withShifted(x) { xs in
-            gradient.withUnsafeMutableBufferPointer { g in function.evaluate(xs, gradient: g) }
-        }
-    }
-
-    @inline(__always)
-    private func withShifted<R>(_ x: [Double], _ body: (UnsafeBufferPointer<Double>) -> R) -> R {
-        guard let o = offset else { return x.withUnsafeBufferPointer(body) }
-        var s = x
-        for i in s.indices { s[i] -= o[i] }
-        return s.withUnsafeBufferPointer(body)
-    }
 }
