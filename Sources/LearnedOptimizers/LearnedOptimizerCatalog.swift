@@ -50,21 +50,44 @@ public enum LearnedOptimizerCatalog {
         guard a.kind == b.kind else { return false }
         if a.configuration == b.configuration { return true }
         guard ignoringStepOptions else { return false }
-        switch a.kind {
-        case AdafactorMLP.kind:
-            guard var x = try? a.configuration(of: AdafactorMLP.self), let y = try? b.configuration(of: AdafactorMLP.self)
-            else { return false }
-            x.stepScale = y.stepScale
-            return x == y
+        // Both with the papers' options: equal configurations then differ in nothing but those options.
+        let prior: Optimus.CurvaturePrior? = a.kind == Optimus.kind ? Optimus.CurvaturePrior.none : nil
+        guard let x = try? withStepOptions(a, stepScale: .absolute, curvaturePrior: prior),
+              let y = try? withStepOptions(b, stepScale: .absolute, curvaturePrior: prior) else { return false }
+        return x.configuration == y.configuration
+    }
+
+    /// `checkpoint` with the step options that change no tensor replaced (nil: keep the checkpoint's): the step unit
+    /// and, for Optimus, the curvature prior. The tensors and provenance stay; throws for an unknown kind, a prior
+    /// asked of Adafactor-MLP (it has no preconditioner), or a configuration the model refuses.
+    public static func withStepOptions(
+        _ checkpoint: Checkpoint, stepScale: StepScale?, curvaturePrior: Optimus.CurvaturePrior?
+    ) throws(CheckpointError) -> Checkpoint {
+        switch checkpoint.kind {
         case Optimus.kind:
-            guard var x = try? a.configuration(of: Optimus.self), let y = try? b.configuration(of: Optimus.self)
-            else { return false }
-            x.stepScale = y.stepScale
-            x.curvaturePrior = y.curvaturePrior
-            return x == y
+            var config = try checkpoint.configuration(of: Optimus.self)
+            if let stepScale { config.stepScale = stepScale }
+            if let curvaturePrior { config.curvaturePrior = curvaturePrior }
+            return try rebuilt(checkpoint, as: Optimus.self, configuration: config)
+        case AdafactorMLP.kind:
+            guard curvaturePrior == nil || curvaturePrior == Optimus.CurvaturePrior.none else {
+                throw .unsupported("curvaturePrior: Adafactor-MLP has no preconditioner")
+            }
+            var config = try checkpoint.configuration(of: AdafactorMLP.self)
+            if let stepScale { config.stepScale = stepScale }
+            return try rebuilt(checkpoint, as: AdafactorMLP.self, configuration: config)
         default:
-            return false
+            throw .unsupported("kind \(checkpoint.kind); known kinds: \(AdafactorMLP.kind), \(Optimus.kind)")
         }
+    }
+
+    /// θ of `checkpoint` (same layout) under another configuration of its model.
+    private static func rebuilt<M: LearnedOptimizer>(
+        _ checkpoint: Checkpoint, as type: M.Type, configuration: M.Configuration
+    ) throws(CheckpointError) -> Checkpoint {
+        try M.validate(configuration)
+        let theta = try checkpoint.parameters(for: try checkpoint.model(M.self))
+        return Checkpoint(model: M(configuration: configuration), parameters: theta, provenance: checkpoint.provenance)
     }
 
     /// Throws ``CheckpointError/mismatch(_:)`` naming both when `checkpoint` does not hold the learned optimizer

@@ -86,8 +86,9 @@ public enum MetaTrainingRun {
             }
             // θ₀ from the given checkpoint, in the configured step unit (the same layout either way).
             checkpoint = given.configuration == untrained.configuration ? given
-                : Checkpoint(kind: untrained.kind, configuration: untrained.configuration,
-                             provenance: given.provenance, layout: given.layout, parameters: given.parameters)
+                : try LearnedOptimizerCatalog.withStepOptions(
+                    given, stepScale: configuration.model.stepScale,
+                    curvaturePrior: given.kind == Optimus.kind ? configuration.model.curvaturePrior : nil)
         }
         try train(checkpoint, tasks: try taskFamily(configuration), configuration, output, resume, communicator, cpuBudget,
                   progress)

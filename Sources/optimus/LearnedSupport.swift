@@ -232,36 +232,19 @@ struct CheckpointCommand: ParsableCommand {
             do { c = try Checkpoint.parse(data) } catch {
                 throw failure("checkpoint: '\(path)': \(error.reason)", code: ExitStatus.dataError)
             }
-            let unit = stepScale.flatMap(StepScale.init(rawValue:))
             let prior = curvaturePrior.flatMap(Optimus.CurvaturePrior.init(rawValue:))
-            var provenance = c.provenance
-            provenance["converted from"] = (path as NSString).lastPathComponent
-            let converted: Checkpoint
+            if c.kind == AdafactorMLP.kind, let prior, prior != .none {
+                throw failure("curvature-prior: Adafactor-MLP has no preconditioner", code: ExitStatus.usage)
+            }
+            var converted: Checkpoint
             do {
-                switch c.kind {
-                case Optimus.kind:
-                    var config = try c.configuration(of: Optimus.self)
-                    if let unit { config.stepScale = unit }
-                    if let prior { config.curvaturePrior = prior }
-                    try Optimus.validate(config)
-                    let model = Optimus(configuration: config)
-                    converted = Checkpoint(model: model, parameters: try c.parameters(for: try c.model(Optimus.self)),
-                                           provenance: provenance)
-                case AdafactorMLP.kind:
-                    guard prior == nil || prior == Optimus.CurvaturePrior.none else {
-                        throw failure("curvature-prior: Adafactor-MLP has no preconditioner", code: ExitStatus.usage)
-                    }
-                    var config = try c.configuration(of: AdafactorMLP.self)
-                    if let unit { config.stepScale = unit }
-                    let model = AdafactorMLP(configuration: config)
-                    converted = Checkpoint(model: model, parameters: try c.parameters(for: try c.model(AdafactorMLP.self)),
-                                           provenance: provenance)
-                default:
-                    throw failure("checkpoint: '\(path)': unknown kind \(c.kind)", code: ExitStatus.dataError)
-                }
-            } catch let error as CheckpointError {
+                converted = try LearnedOptimizerCatalog.withStepOptions(
+                    c, stepScale: stepScale.flatMap(StepScale.init(rawValue:)),
+                    curvaturePrior: prior)
+            } catch {
                 throw failure("checkpoint: '\(path)': \(error.reason)", code: ExitStatus.dataError)
             }
+            converted.provenance["converted from"] = (path as NSString).lastPathComponent
             try prepareOutputFile(output)
             do { try converted.write(to: URL(fileURLWithPath: output)) } catch {
                 throw failure("output: cannot write '\(output)': \(writeFailureReason(error))", code: ExitStatus.cannotCreate)

@@ -86,12 +86,9 @@ import Testing
         for checkpoint in [plain, prior] {
             let model = try checkpoint.model(Optimus.self)
             let optimizer = model.optimizer(theta: try checkpoint.parameters(for: model))
-            var s = optimizer.makeState(start: [Double](repeating: 1, count: d))
-            for _ in 0..<6 {
-                let (f, g) = objective.valueAndGradient(at: s.point)
-                _ = optimizer.update(&s, value: f, gradient: g)
-            }
-            trajectories.append(s.point)
+            let points = LearnedOptimizerConformanceTests.run(optimizer, objective: objective,
+                                                              from: [Double](repeating: 1, count: d), steps: 6)
+            trajectories.append(points[points.count - 1])
         }
         #expect(trajectories[0] != trajectories[1])
     }

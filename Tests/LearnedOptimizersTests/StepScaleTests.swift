@@ -20,10 +20,6 @@ import Testing
         }
     }
 
-    static func run<O: Optimizer>(_ optimizer: O, _ objective: any Objective, from x0: [Double], steps: Int) -> [[Double]] {
-        LearnedOptimizerConformanceTests.run(optimizer, objective: objective, from: x0, steps: steps)
-    }
-
     /// On an isotropic quadratic ½c|x − o|² the secant pair gives the curvature c exactly, so the nominal length
     /// |Δx|·|g|/|Δg| is |g|/c = |x − o|: the distance to the minimum (a Newton step), whatever the last step was.
     @Test func theNominalLengthIsTheNewtonStepOnAnIsotropicQuadratic() {
@@ -76,8 +72,9 @@ import Testing
                 let model = AdafactorMLP(configuration: c)
                 optimizer = model.optimizer(theta: model.initialParameters(seed: 4), horizon: nil)
             }
-            let original = Self.run(optimizer, Self.quadratic(d), from: x0, steps: 12)
-            let rescaled = Self.run(optimizer, Self.quadratic(d, a: a, b: b), from: x0.map { a * $0 }, steps: 12)
+            let original = LearnedOptimizerConformanceTests.run(optimizer, objective: Self.quadratic(d), from: x0, steps: 12)
+            let rescaled = LearnedOptimizerConformanceTests.run(optimizer, objective: Self.quadratic(d, a: a, b: b),
+                                                                from: x0.map { a * $0 }, steps: 12)
             var worst = 0.0
             for (p, q) in zip(original, rescaled) {
                 for i in 0..<d { worst = max(worst, abs(q[i] / a - p[i]) / max(1, abs(p[i]))) }
@@ -109,5 +106,16 @@ import Testing
         #expect(try af.configuration(of: AdafactorMLP.self).stepScale == .secant)
         let paper = try #require(LearnedOptimizerCatalog.untrained(name: "optimus", preset: "paper", seed: 1))
         #expect(!LearnedOptimizerCatalog.sameModel(paper, secant, ignoringStepOptions: true))
+        // Re-uniting a checkpoint keeps θ bit for bit and the provenance, and changes only the configuration.
+        let converted = try LearnedOptimizerCatalog.withStepOptions(absolute, stepScale: .secant, curvaturePrior: .bfgs)
+        #expect(converted.parameters.map(\.bitPattern) == absolute.parameters.map(\.bitPattern))
+        #expect(converted.provenance == absolute.provenance && converted.layout == absolute.layout)
+        let config = try converted.configuration(of: Optimus.self)
+        #expect(config.stepScale == .secant && config.curvaturePrior == .bfgs)
+        #expect(try LearnedOptimizerCatalog.withStepOptions(converted, stepScale: .absolute, curvaturePrior: Optimus.CurvaturePrior.none)
+                    .configuration == absolute.configuration)
+        #expect(throws: CheckpointError.self) {
+            try LearnedOptimizerCatalog.withStepOptions(af, stepScale: nil, curvaturePrior: .bfgs)
+        }
     }
 }
