@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "MetaTraining", targets: ["MetaTraining"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Plotting", targets: ["Plotting"]),
+        .library(name: "HumanoidSimulation", targets: ["HumanoidSimulation"]),
         .library(name: "HumanMotion", targets: ["HumanMotion"]),
         .executable(name: "optimus", targets: ["optimus"]),
     ],
@@ -44,12 +45,14 @@ let package = Package(
             name: "Evaluation",
             dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers", "Plotting"]
         ),
-        .target(name: "HumanMotion", dependencies: ["OptimusNumerics", "Objectives", "Optimizers"]),
+        // The differentiable humanoid simulator alone; HumanMotion is the reconstruction application built on it.
+        .target(name: "HumanoidSimulation", dependencies: ["OptimusNumerics"]),
+        .target(name: "HumanMotion", dependencies: ["HumanoidSimulation", "OptimusNumerics", "Objectives", "Optimizers"]),
         .target(
             name: "OptimusKit",
             dependencies: [
                 "OptimusNumerics", "Objectives", "Optimizers", "NeuralNetworks", "LearnedOptimizers", "OptimusServer",
-                "MetaTraining", "Evaluation", "HumanMotion", "Plotting",
+                "MetaTraining", "Evaluation", "HumanoidSimulation", "HumanMotion", "Plotting",
             ]
         ),
         .executableTarget(
@@ -85,7 +88,16 @@ let package = Package(
             name: "EvaluationTests",
             dependencies: ["Evaluation", "Objectives", "Optimizers", "OptimusNumerics"]
         ),
-        .testTarget(name: "HumanMotionTests", dependencies: ["HumanMotion", "OptimusNumerics", "Optimizers"]),
+        // Test data and helpers shared by the simulator's and the reconstruction's tests (not a product).
+        .target(name: "HumanoidTestSupport", dependencies: ["HumanoidSimulation"], path: "Tests/HumanoidTestSupport"),
+        .testTarget(
+            name: "HumanoidSimulationTests",
+            dependencies: ["HumanoidSimulation", "HumanoidTestSupport", "OptimusNumerics"]
+        ),
+        .testTarget(
+            name: "HumanMotionTests",
+            dependencies: ["HumanMotion", "HumanoidSimulation", "HumanoidTestSupport", "OptimusNumerics", "Optimizers"]
+        ),
         .testTarget(name: "CLITests", dependencies: ["optimus", "OptimusKit"]),
     ],
     swiftLanguageModes: [.v6]

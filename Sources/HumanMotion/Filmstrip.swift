@@ -1,10 +1,11 @@
 import _Differentiation
 import Foundation
+import HumanoidSimulation
 
 /// An SVG filmstrip of a reconstruction: evenly spaced frames, the reconstructed skeleton drawn over the ground truth
 /// (and, faintly, the noisy kinematic observation), from the side (x forward, y up) and through the camera.
 public enum Filmstrip {
-    /// Bones as keypoint index pairs (``Humanoid/keypointNames``).
+    /// Bones as keypoint index pairs (``HumanoidSimulation/Humanoid/keypointNames``).
     public static let bones: [(Int, Int)] = [
         (0, 1), (1, 2), (2, 3), (0, 4), (4, 5), (5, 6), (6, 7), (1, 8), (8, 9), (9, 10),
         (0, 11), (11, 12), (12, 13), (13, 14), (1, 15), (15, 16), (16, 17),

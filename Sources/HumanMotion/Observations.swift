@@ -1,4 +1,5 @@
 import _Differentiation
+import HumanoidSimulation
 import OptimusNumerics
 
 /// Synthetic observations of a clip (`docs/physics-motion.md`, *Observation protocol*), all drawn from one seeded

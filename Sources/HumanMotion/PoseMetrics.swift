@@ -1,4 +1,6 @@
 import _Differentiation
+import HumanoidSimulation
+
 /// The pose metrics of the paper's Section 5.2 (definitions in `docs/physics-motion.md`, *Pose metrics*), computed on
 /// keypoint sequences `[frame][keypoint]` in metres.
 ///

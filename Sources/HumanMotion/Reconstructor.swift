@@ -1,5 +1,6 @@
 import _Differentiation
 import Foundation
+import HumanoidSimulation
 import Objectives
 import Optimizers
 import OptimusNumerics
@@ -82,8 +83,9 @@ public struct ReconstructionResult: Codable, Sendable {
     public var keypoints: [[Vec3]]
     /// Whether every window's rollout stayed finite.
     public var finite: Bool
-    /// With a root residual (``Simulator/Configuration/rootResidual``): its force and torque magnitudes over the
-    /// keyframes that drive the kept part of each window, in body weights (m·g; N·m per metre for the torque).
+    /// With a root residual (``HumanoidSimulation/Simulator/Configuration/rootResidual``): its force and torque
+    /// magnitudes over the keyframes that drive the kept part of each window, in body weights (m·g; N·m per metre for
+    /// the torque).
     public var rootResidual: ResidualSummary?
     /// The learned optimizer's checkpoint file and its SHA-256, recorded by the caller (nil for classical optimizers
     /// and in results made before they were recorded).

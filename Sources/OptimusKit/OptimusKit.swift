@@ -7,5 +7,6 @@
 @_exported import OptimusServer
 @_exported import MetaTraining
 @_exported import Evaluation
+@_exported import HumanoidSimulation
 @_exported import HumanMotion
 @_exported import Plotting

@@ -2,7 +2,7 @@ import _Differentiation
 import Foundation
 import OptimusNumerics
 import Testing
-@testable import HumanMotion
+@testable import HumanoidSimulation
 
 /// The simulator and its hand-made adjoint against Swift's `_Differentiation` applied to an independent
 /// implementation of the same step (`SwiftADReferenceStep`: mass matrix by Newton–Euler and an LU solve instead of

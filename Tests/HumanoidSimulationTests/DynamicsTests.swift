@@ -1,7 +1,8 @@
 import Foundation
 import OptimusNumerics
 import Testing
-@testable import HumanMotion
+@testable import HumanoidSimulation
+import HumanoidTestSupport
 
 @Suite struct DynamicsTests {
     static func freeFlightSimulator(_ integrator: Simulator.Integrator) -> Simulator {

@@ -1,7 +1,7 @@
 import _Differentiation
 import Foundation
 import OptimusNumerics
-@testable import HumanMotion
+@testable import HumanoidSimulation
 
 // An independent implementation of one simulation step, written so that Swift's `_Differentiation` differentiates it:
 // the test oracle of `docs/physics-motion.md`, *Test oracles* (Swift AD applied to a separate implementation of the

@@ -40,6 +40,14 @@ public struct MotionClip: Sendable {
     /// Mean frame rate.
     public var frameRate: Double { times.count > 1 ? Double(times.count - 1) / duration : 0 }
 
+    /// A clip of given frames (the reconstruction builds one of the estimated poses, to interpolate them).
+    package init(name: String, loops: Bool, times: [Double], poses: [Pose]) {
+        self.name = name
+        self.loops = loops
+        self.times = times
+        self.poses = poses
+    }
+
     /// Hinge bodies and the frame index of their angle; spherical bodies and the index of their quaternion.
     static let layout: [(body: Int, index: Int, hinge: Bool)] = [
         (1, 8, false), (2, 12, false), (3, 16, false), (4, 20, true), (5, 21, false), (6, 25, false), (7, 29, true),

@@ -4,11 +4,11 @@ import OptimusNumerics
 /// A 3-vector of Doubles (x, y, z); the world is y-up, +x forward, +z right (the clips' convention).
 public typealias Vec3 = SIMD3<Double>
 
-@inlinable func dot(_ a: Vec3, _ b: Vec3) -> Double { (a * b).sum() }
-@inlinable func cross(_ a: Vec3, _ b: Vec3) -> Vec3 {
+@inlinable package func dot(_ a: Vec3, _ b: Vec3) -> Double { (a * b).sum() }
+@inlinable package func cross(_ a: Vec3, _ b: Vec3) -> Vec3 {
     Vec3(a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x)
 }
-@inlinable func norm(_ a: Vec3) -> Double { dot(a, a).squareRoot() }
+@inlinable package func norm(_ a: Vec3) -> Double { dot(a, a).squareRoot() }
 
 /// A 3×3 matrix stored by rows.
 public struct Mat3: Equatable, Sendable {
