@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "LearnedOptimizers", targets: ["LearnedOptimizers"]),
         .library(name: "OptimusServer", targets: ["OptimusServer"]),
         .library(name: "MetaTraining", targets: ["MetaTraining"]),
+        .library(name: "TaskFamilies", targets: ["TaskFamilies"]),
+        .library(name: "TrainingRuns", targets: ["TrainingRuns"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Plotting", targets: ["Plotting"]),
         .library(name: "HumanoidSimulation", targets: ["HumanoidSimulation"]),
@@ -37,9 +39,16 @@ let package = Package(
         .target(name: "LearnedOptimizers", dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "NeuralNetworks"]),
         .target(name: "OptimusServer", dependencies: ["Optimizers", "LearnedOptimizers"]),
         .target(name: "Plotting"),
+        // The outer trainers and the inner-problem interface; the concrete task families sit above it.
+        .target(name: "MetaTraining", dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers"]),
+        .target(name: "TaskFamilies", dependencies: ["MetaTraining", "OptimusNumerics", "Objectives", "HumanMotion"]),
+        // `optimus train`: a configuration names a task family and an estimator, a run builds both.
         .target(
-            name: "MetaTraining",
-            dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers", "Plotting", "HumanMotion"]
+            name: "TrainingRuns",
+            dependencies: [
+                "MetaTraining", "TaskFamilies", "OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers",
+                "Plotting",
+            ]
         ),
         .target(
             name: "Evaluation",
@@ -52,7 +61,8 @@ let package = Package(
             name: "OptimusKit",
             dependencies: [
                 "OptimusNumerics", "Objectives", "Optimizers", "NeuralNetworks", "LearnedOptimizers", "OptimusServer",
-                "MetaTraining", "Evaluation", "HumanoidSimulation", "HumanMotion", "Plotting",
+                "MetaTraining", "TaskFamilies", "TrainingRuns", "Evaluation", "HumanoidSimulation", "HumanMotion",
+                "Plotting",
             ]
         ),
         .executableTarget(
@@ -81,7 +91,10 @@ let package = Package(
         .testTarget(name: "OptimusServerTests", dependencies: ["OptimusServer", "Optimizers", "Objectives"]),
         .testTarget(
             name: "MetaTrainingTests",
-            dependencies: ["MetaTraining", "LearnedOptimizers", "Objectives", "Optimizers", "OptimusNumerics", "HumanMotion"],
+            dependencies: [
+                "MetaTraining", "TaskFamilies", "TrainingRuns", "LearnedOptimizers", "Objectives", "Optimizers",
+                "OptimusNumerics", "HumanMotion",
+            ],
             resources: [.copy("Resources")]
         ),
         .testTarget(

@@ -11,7 +11,7 @@ public enum BinaryCoder {
 
     /// `prefix` followed by the encoding of `value`, built in one buffer of at least `capacity` bytes (a training
     /// state of the paper preset is ~100 MB: no concatenation, and no regrowth when the size is known).
-    static func encode<T: Encodable>(_ value: T, after prefix: Data, capacity: Int = 0) throws -> Data {
+    public static func encode<T: Encodable>(_ value: T, after prefix: Data, capacity: Int = 0) throws -> Data {
         let e = BinaryEncoderImpl()
         e.storage.data.reserveCapacity(max(capacity, prefix.count))
         e.storage.data.append(prefix)

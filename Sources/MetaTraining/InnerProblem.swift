@@ -30,14 +30,8 @@ public protocol TrainingTaskFamily: Sendable {
     func build(_ spec: Spec) -> (objective: any Objective, start: [Double], fStar: Double)
 }
 
-extension TaskDistribution: TrainingTaskFamily {
-    public func build(_ spec: TaskSpec) -> (objective: any Objective, start: [Double], fStar: Double) {
-        let (objective, x0) = spec.build()
-        return (objective, x0, objective.fStar)
-    }
-}
-
-/// Learned-optimizer meta-training on a task family (the benchmark distribution, or reconstruction windows).
+/// Learned-optimizer meta-training on a task family (any ``TrainingTaskFamily``; the benchmark distribution and
+/// reconstruction windows are in the TaskFamilies module).
 public struct LearnedOptimizerProblem<Model: LearnedOptimizer, Tasks: TrainingTaskFamily>: InnerProblem
 where Model.Stepper.State: Codable {
     public let model: Model

@@ -45,7 +45,7 @@ public struct PESConfiguration: Codable, Equatable, Sendable {
     /// Clip of the meta-gradient's Euclidean norm, after the element-wise clip: g ← g·min(1, c/‖g‖) (0 disables).
     public var gradientNormClip: Double = 0
     /// false: plain truncated ES (no accumulator), for comparison. Kept for old configurations: the estimator is now
-    /// chosen by ``TrainingConfiguration/estimator``, and `false` there means `truncated-es`.
+    /// chosen by `TrainingConfiguration.estimator` (TrainingRuns), and `false` there means `truncated-es`.
     public var persistent: Bool = true
     public var seed: UInt64 = 0
     /// Particles evaluated in parallel: 0 = all cores (`concurrentPerform`), 1 = serial. The result is the same.
@@ -63,7 +63,7 @@ public struct PESConfiguration: Codable, Equatable, Sendable {
     }
 
     /// Every field is required except `perturbation` (added later; missing means ``PerturbationGenerator/boxMuller``).
-    /// ``TrainingConfiguration/decode(_:)`` fills missing fields with their defaults before this runs.
+    /// `TrainingConfiguration.decode(_:)` (TrainingRuns) fills missing fields with their defaults before this runs.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         particles = try c.decode(Int.self, forKey: .particles)

@@ -6,6 +6,8 @@
 @_exported import NeuralNetworks
 @_exported import OptimusServer
 @_exported import MetaTraining
+@_exported import TaskFamilies
+@_exported import TrainingRuns
 @_exported import Evaluation
 @_exported import HumanoidSimulation
 @_exported import HumanMotion

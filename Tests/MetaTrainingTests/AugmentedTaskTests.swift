@@ -1,9 +1,11 @@
 import Foundation
 import LearnedOptimizers
+@testable import MetaTraining
 import Objectives
 import OptimusNumerics
+import TaskFamilies
 import Testing
-@testable import MetaTraining
+import TrainingRuns
 
 @Suite struct AugmentedTaskTests {
     /// Q is orthogonal, and its entries have the Haar moments E[Q_ij] = 0, E[Q_ij²] = 1/d: over 400 draws at d = 6 the

@@ -1,8 +1,9 @@
 import Foundation
 import LearnedOptimizers
+@testable import MetaTraining
 import OptimusNumerics
 import Testing
-@testable import MetaTraining
+@testable import TrainingRuns
 
 /// A small differentiable inner problem with tasks drawn from the particle's stream: f(x) = ½ Σ_j a_j x_j² in three
 /// dimensions (a_j ∈ [0.5, 2], x₀ ~ N(0, I)), θ_j the log learning rate of coordinate j: x_j ← x_j − e^{θ_j}·a_j·x_j.

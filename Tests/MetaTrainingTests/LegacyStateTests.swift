@@ -1,8 +1,10 @@
 import Foundation
 import LearnedOptimizers
-import OptimusNumerics
-import Testing
 @testable import MetaTraining
+import OptimusNumerics
+import TaskFamilies
+import Testing
+@testable import TrainingRuns
 
 /// Training states written before the estimator seam (`Resources/legacy-pes-state`, see its README): they must load
 /// and continue bit-identically.

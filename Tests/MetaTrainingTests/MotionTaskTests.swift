@@ -1,10 +1,12 @@
 import Foundation
 @testable import HumanMotion
 import LearnedOptimizers
+@testable import MetaTraining
 import Objectives
 import OptimusNumerics
+import TaskFamilies
 import Testing
-@testable import MetaTraining
+import TrainingRuns
 
 enum MotionTestData {
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

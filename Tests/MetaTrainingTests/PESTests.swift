@@ -1,9 +1,10 @@
 import Foundation
 import LearnedOptimizers
+@testable import MetaTraining
 import Objectives
 import OptimusNumerics
+import TaskFamilies
 import Testing
-@testable import MetaTraining
 
 @Suite struct PESGoldenTests {
     /// `docs/adafactor-mlp-and-pes.md`, *Golden test: PES gradient*: the library's `compute_pes_grad`.

@@ -1,9 +1,10 @@
 import Foundation
 import LearnedOptimizers
+@testable import MetaTraining
 import Objectives
 import OptimusNumerics
 import Testing
-@testable import MetaTraining
+import TrainingRuns
 
 /// The code of the outer step as it was before the throughput work (issue 14): perturbation by `normal()` in a
 /// `map`, the copying PES estimate, the serial reduction and the serial Adam with `pow` per coordinate. The faster

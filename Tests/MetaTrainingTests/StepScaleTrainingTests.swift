@@ -1,8 +1,9 @@
 import Foundation
 import LearnedOptimizers
+@testable import MetaTraining
 import OptimusNumerics
 import Testing
-@testable import MetaTraining
+import TrainingRuns
 
 /// `model.stepScale` in a training configuration: validated, refused with the exact meta-gradient, and accepted when
 /// fine-tuning from a checkpoint of the other unit.

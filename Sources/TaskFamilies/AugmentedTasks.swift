@@ -1,3 +1,4 @@
+import MetaTraining
 import Objectives
 import OptimusNumerics
 

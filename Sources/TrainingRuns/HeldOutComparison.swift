@@ -1,8 +1,10 @@
 import Dispatch
 import LearnedOptimizers
+import MetaTraining
 import Objectives
 import Optimizers
 import OptimusNumerics
+import TaskFamilies
 
 /// Trained optimizers against tuned Adam and L-BFGS with the same budget of objective evaluations (the learned
 /// optimizers take one per step), on two kinds of held-out problems:

@@ -1,9 +1,11 @@
 import Dispatch
 import Foundation
 import LearnedOptimizers
+import MetaTraining
 import Objectives
 import Optimizers
 import OptimusNumerics
+import TaskFamilies
 
 /// One line of `metrics.jsonl`.
 public struct TrainingMetrics: Codable, Sendable, Equatable {

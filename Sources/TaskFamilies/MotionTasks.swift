@@ -1,5 +1,6 @@
 import Foundation
 import HumanMotion
+import MetaTraining
 import Objectives
 import OptimusNumerics
 

@@ -1,6 +1,8 @@
 import Foundation
 import LearnedOptimizers
+import MetaTraining
 import Objectives
+import TaskFamilies
 
 /// The configuration of `optimus train` (a JSON file). Every field has a default; unknown fields are rejected.
 public struct TrainingConfiguration: Codable, Equatable, Sendable {
