@@ -29,27 +29,32 @@ let package = Package(
         ),
         // The network's single-precision kernels (same bits on every CPU); internal, not a product.
         .target(name: "CNetworkKernels"),
+        // Files and JSON shared by the modules at the edges (atomic writes, JSON Lines, the record encoders, strict
+        // decoding); internal, not a product.
+        .target(name: "OptimusSupport"),
         .target(name: "OptimusNumerics", dependencies: ["COpenBLAS", "CNetworkKernels"]),
         .target(name: "Objectives", dependencies: ["OptimusNumerics"]),
         .target(name: "Optimizers", dependencies: ["OptimusNumerics", "Objectives"]),
         .target(name: "NeuralNetworks", dependencies: ["OptimusNumerics"]),
         .target(name: "LearnedOptimizers", dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "NeuralNetworks"]),
-        .target(name: "OptimusServer", dependencies: ["Optimizers", "LearnedOptimizers"]),
+        .target(name: "OptimusServer", dependencies: ["Optimizers", "LearnedOptimizers", "OptimusSupport"]),
         .target(name: "Plotting"),
         .target(
             name: "MetaTraining",
-            dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers", "Plotting", "HumanMotion"]
+            dependencies: [
+                "OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers", "Plotting", "HumanMotion", "OptimusSupport",
+            ]
         ),
         .target(
             name: "Evaluation",
-            dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers", "Plotting"]
+            dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers", "Plotting", "OptimusSupport"]
         ),
         .target(name: "HumanMotion", dependencies: ["OptimusNumerics", "Objectives", "Optimizers"]),
         .target(
             name: "OptimusKit",
             dependencies: [
                 "OptimusNumerics", "Objectives", "Optimizers", "NeuralNetworks", "LearnedOptimizers", "OptimusServer",
-                "MetaTraining", "Evaluation", "HumanMotion", "Plotting",
+                "MetaTraining", "Evaluation", "HumanMotion", "Plotting", "OptimusSupport",
             ]
         ),
         .executableTarget(
@@ -60,6 +65,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "OptimusNumericsTests", dependencies: ["OptimusNumerics"]),
+        .testTarget(name: "OptimusSupportTests", dependencies: ["OptimusSupport"]),
         .testTarget(
             name: "ObjectivesTests",
             dependencies: ["Objectives", "OptimusNumerics"],
@@ -83,7 +89,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EvaluationTests",
-            dependencies: ["Evaluation", "Objectives", "Optimizers", "OptimusNumerics"]
+            dependencies: ["Evaluation", "Objectives", "Optimizers", "OptimusNumerics", "OptimusSupport"]
         ),
         .testTarget(name: "HumanMotionTests", dependencies: ["HumanMotion", "OptimusNumerics", "Optimizers"]),
         .testTarget(name: "CLITests", dependencies: ["optimus", "OptimusKit"]),

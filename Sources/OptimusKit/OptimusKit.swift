@@ -9,3 +9,4 @@
 @_exported import Evaluation
 @_exported import HumanMotion
 @_exported import Plotting
+@_exported import OptimusSupport

@@ -1,6 +1,7 @@
 import Foundation
 import LearnedOptimizers
 import Optimizers
+import OptimusSupport
 
 /// A protocol error: a code, the field it concerns and a message saying what is valid.
 struct FieldError: Error {
@@ -29,8 +30,8 @@ let optionFields: Set<String> = [
 ]
 
 func parseOptions(_ o: [String: JSONValue]) -> Result<ParsedOptions, FieldError> {
-    if let unknown = o.keys.sorted().first(where: { !optionFields.contains($0) }) {
-        return .failure(FieldError(unknown, "unknown option; valid: \(optionFields.sorted().joined(separator: ", "))",
+    if let unknown = UnknownField.first(in: o.keys.sorted(), valid: optionFields.sorted()) {
+        return .failure(FieldError(unknown.field, "unknown option; valid: \(unknown.valid.joined(separator: ", "))",
                                    code: "unknown_field"))
     }
     var p = ParsedOptions()
@@ -63,9 +64,9 @@ func parseOptions(_ o: [String: JSONValue]) -> Result<ParsedOptions, FieldError>
         if let b = v.bool {
             p.minimization.stoppingRule = b ? .paper : nil
         } else if let rule = v.object {
-            if let unknown = rule.keys.sorted().first(where: { !["window", "beta", "epsilon"].contains($0) }) {
-                return .failure(FieldError("stoppingRule.\(unknown)", "unknown field; valid: window, beta, epsilon",
-                                           code: "unknown_field"))
+            if let unknown = UnknownField.first(in: rule.keys.sorted(), valid: ["window", "beta", "epsilon"],
+                                                prefix: "stoppingRule.") {
+                return .failure(FieldError(unknown.field, unknown.message, code: "unknown_field"))
             }
             var r = StoppingRule.paper
             if let w = rule["window"] {

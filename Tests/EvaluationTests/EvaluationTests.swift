@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import Optimizers
 import OptimusNumerics
+import OptimusSupport
 import Testing
 @testable import Evaluation
 @testable import Objectives
