@@ -93,6 +93,27 @@ func loadLearnedOptimizer(name: String, checkpoint: String?, preset: String?, se
     try loadLearned(name: name, checkpoint: checkpoint, preset: preset, seed: seed).optimizer
 }
 
+/// The optimizer called `name` (any case), the one way the commands turn a name into an optimizer: a learned one
+/// through ``loadLearned(name:checkpoint:preset:seed:shipped:)`` (returned with its file), a classical one through
+/// ``OptimizerCatalog/classical(named:learningRate:lineSearch:)`` with `learningRate` and `lineSearch` (an option it
+/// refuses exits ``ExitStatus/usage``).
+func resolveOptimizer(named name: String, checkpoint: String?, preset: String?, seed: UInt64, learningRate: Double?,
+                      lineSearch: LineSearchMethod,
+                      shipped: (String) -> URL? = LearnedOptimizerCatalog.shippedCheckpoint(for:)) throws
+    -> (optimizer: any Optimizer, learned: LoadedLearnedOptimizer?)
+{
+    if LearnedOptimizerCatalog.names.contains(name.lowercased()) {
+        let loaded = try loadLearned(name: name.lowercased(), checkpoint: checkpoint, preset: preset, seed: seed,
+                                     shipped: shipped)
+        return (loaded.optimizer, loaded)
+    }
+    do {
+        return (try OptimizerCatalog.classical(named: name, learningRate: learningRate, lineSearch: lineSearch), nil)
+    } catch {
+        throw failure(error.description, code: ExitStatus.usage)
+    }
+}
+
 /// `optimus checkpoint`: create and inspect learned-optimizer checkpoints.
 struct CheckpointCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -156,8 +177,7 @@ struct CheckpointCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Describe a checkpoint.")
         @Argument(help: "Checkpoint file.")
         var path: String
-        @Flag(help: "Print one JSON object on standard output.")
-        var json = false
+        @OptionGroup var format: JSONOutputOption
         @Flag(help: "With --json, include every tensor's values.")
         var values = false
 
@@ -186,7 +206,7 @@ struct CheckpointCommand: ParsableCommand {
             let out = Output(kind: c.kind, configuration: c.configuration, provenance: c.provenance,
                              parameterCount: c.parameters.count, weightsSHA256: c.weightsSHA256,
                              weightsVerified: c.weightsVerified, tensors: tensors)
-            if json {
+            if format.json {
                 try printJSON(out)
                 return
             }
