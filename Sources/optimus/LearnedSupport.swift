@@ -53,23 +53,23 @@ func describeCheckpoint(path: String, kind: String, parameters: Int, sha256: Str
     "\(path) (\(kind), \(parameters) meta-parameters, sha256 \(sha256.prefix(12))…)"
 }
 
-/// The learned optimizer called `name` with the file it came from; see ``loadLearnedOptimizer(name:checkpoint:preset:seed:)``.
+/// The learned optimizer called `name` with the file it came from: from `checkpoint`; else, without a preset, the
+/// shipped trained checkpoint; else untrained from `seed` with `preset` (with a warning on standard error); the choice
+/// is ``LearnedOptimizerCatalog/source(name:checkpoint:preset:shipped:)``.
 func loadLearned(name: String, checkpoint: String?, preset: String?, seed: UInt64,
                  shipped: (String) -> URL? = LearnedOptimizerCatalog.shippedCheckpoint(for:)) throws
     -> LoadedLearnedOptimizer
 {
     let stored: Checkpoint
-    var path = checkpoint
+    var path: String?
     var sha: String?
-    if path == nil, preset == nil, let file = shipped(name) {
-        path = file.path
-    }
-    if let path {
-        let (c, data) = try readCheckpoint(path)
+    switch LearnedOptimizerCatalog.source(name: name, checkpoint: checkpoint, preset: preset, shipped: shipped) {
+    case .file(let file):
+        path = file
+        let (c, data) = try readCheckpoint(file)
         stored = c
         sha = SHA256.hex(data)
-    } else {
-        let p = preset ?? LearnedOptimizerCatalog.presets(for: name)[0]
+    case .untrained(let p):
         guard let c = LearnedOptimizerCatalog.untrained(name: name, preset: p, seed: seed) else {
             throw failure("preset: '\(p)' is not valid for \(name)", code: ExitStatus.usage)
         }
@@ -85,12 +85,6 @@ func loadLearned(name: String, checkpoint: String?, preset: String?, seed: UInt6
         throw failure("checkpoint: \(path.map { "'\($0)': " } ?? "")\(error.reason)", code: ExitStatus.dataError)
     }
     return LoadedLearnedOptimizer(optimizer: optimizer, checkpoint: stored, path: path.map(displayPath), sha256: sha)
-}
-
-/// The learned optimizer called `name`: from `checkpoint`; else, without a preset, the shipped trained checkpoint;
-/// else untrained from `seed` with `preset` (with a warning on standard error).
-func loadLearnedOptimizer(name: String, checkpoint: String?, preset: String?, seed: UInt64) throws -> any Optimizer {
-    try loadLearned(name: name, checkpoint: checkpoint, preset: preset, seed: seed).optimizer
 }
 
 /// The optimizer called `name` (any case), the one way the commands turn a name into an optimizer: a learned one
