@@ -212,6 +212,18 @@ extension KeyedDecodingContainer where Key == AnyCodingKey {
     func rejectUnknown(_ valid: [String]) throws {
         if let unknown = unknownField(valid: valid) { throw EvaluationError.invalid(unknown.field, unknown.message) }
     }
+
+    /// The benchmark function named by field `key` (spelled as `optimus functions` accepts it); `value` when the field
+    /// is absent, or a missing-field error without one. An unknown name is an error naming the field.
+    func function(_ key: String, default value: BenchmarkFunction? = nil) throws -> BenchmarkFunction {
+        let name = try value.map { try self.value(key, default: $0.rawValue) }
+            ?? decode(String.self, forKey: AnyCodingKey(stringValue: key))
+        guard let f = BenchmarkFunction(name: name) else {
+            throw EvaluationError.invalid((codingPath.map(\.stringValue) + [key]).joined(separator: "."),
+                                          ObjectiveError.unknownFunction(name).description)
+        }
+        return f
+    }
 }
 
 extension EvaluationSuite {
@@ -238,12 +250,7 @@ extension EvaluationSuite.Problem {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: AnyCodingKey.self)
         try c.rejectUnknown(["function", "dimension"])
-        let name = try c.decode(String.self, forKey: AnyCodingKey(stringValue: "function"))
-        guard let f = BenchmarkFunction(name: name) else {
-            throw EvaluationError.invalid((c.codingPath.map(\.stringValue) + ["function"]).joined(separator: "."),
-                                          ObjectiveError.unknownFunction(name).description)
-        }
-        function = f
+        function = try c.function("function")
         dimension = try c.decode(Int.self, forKey: AnyCodingKey(stringValue: "dimension"))
     }
 }
@@ -264,11 +271,7 @@ extension EvaluationSuite.Generalization {
         let c = try decoder.container(keyedBy: AnyCodingKey.self)
         try c.rejectUnknown(["function", "dimensions", "starts", "solvers"])
         let d = Self()
-        let name = try c.value("function", default: d.function.rawValue)
-        guard let f = BenchmarkFunction(name: name) else {
-            throw EvaluationError.invalid("generalization.function", ObjectiveError.unknownFunction(name).description)
-        }
-        function = f
+        function = try c.function("function", default: d.function)
         dimensions = try c.value("dimensions", default: d.dimensions)
         starts = try c.value("starts", default: d.starts)
         solvers = try c.value("solvers", default: d.solvers)
@@ -280,11 +283,7 @@ extension EvaluationSuite.StepDirections {
         let c = try decoder.container(keyedBy: AnyCodingKey.self)
         try c.rejectUnknown(["function", "dimension", "starts", "iterations", "solvers"])
         let d = Self()
-        let name = try c.value("function", default: d.function.rawValue)
-        guard let f = BenchmarkFunction(name: name) else {
-            throw EvaluationError.invalid("stepDirections.function", ObjectiveError.unknownFunction(name).description)
-        }
-        function = f
+        function = try c.function("function", default: d.function)
         dimension = try c.value("dimension", default: d.dimension)
         starts = try c.value("starts", default: d.starts)
         iterations = try c.value("iterations", default: d.iterations)
