@@ -32,12 +32,15 @@ let package = Package(
         ),
         // The network's single-precision kernels (same bits on every CPU); internal, not a product.
         .target(name: "CNetworkKernels"),
+        // Files and JSON shared by the modules at the edges (atomic writes, JSON Lines, the record encoders, strict
+        // decoding); internal, not a product.
+        .target(name: "OptimusSupport"),
         .target(name: "OptimusNumerics", dependencies: ["COpenBLAS", "CNetworkKernels"]),
         .target(name: "Objectives", dependencies: ["OptimusNumerics"]),
         .target(name: "Optimizers", dependencies: ["OptimusNumerics", "Objectives"]),
         .target(name: "NeuralNetworks", dependencies: ["OptimusNumerics"]),
         .target(name: "LearnedOptimizers", dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "NeuralNetworks"]),
-        .target(name: "OptimusServer", dependencies: ["Optimizers", "LearnedOptimizers"]),
+        .target(name: "OptimusServer", dependencies: ["Optimizers", "LearnedOptimizers", "OptimusSupport"]),
         .target(name: "Plotting"),
         // The outer trainers and the inner-problem interface; the concrete task families sit above it.
         .target(name: "MetaTraining", dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers"]),
@@ -47,12 +50,12 @@ let package = Package(
             name: "TrainingRuns",
             dependencies: [
                 "MetaTraining", "TaskFamilies", "OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers",
-                "Plotting",
+                "Plotting", "OptimusSupport",
             ]
         ),
         .target(
             name: "Evaluation",
-            dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers", "Plotting"]
+            dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers", "Plotting", "OptimusSupport"]
         ),
         // The differentiable humanoid simulator alone; HumanMotion is the reconstruction application built on it.
         .target(name: "HumanoidSimulation", dependencies: ["OptimusNumerics"]),
@@ -62,7 +65,7 @@ let package = Package(
             dependencies: [
                 "OptimusNumerics", "Objectives", "Optimizers", "NeuralNetworks", "LearnedOptimizers", "OptimusServer",
                 "MetaTraining", "TaskFamilies", "TrainingRuns", "Evaluation", "HumanoidSimulation", "HumanMotion",
-                "Plotting",
+                "Plotting", "OptimusSupport",
             ]
         ),
         .executableTarget(
@@ -73,6 +76,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "OptimusNumericsTests", dependencies: ["OptimusNumerics"]),
+        .testTarget(name: "OptimusSupportTests", dependencies: ["OptimusSupport"]),
         .testTarget(
             name: "ObjectivesTests",
             dependencies: ["Objectives", "OptimusNumerics"],
@@ -99,7 +103,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EvaluationTests",
-            dependencies: ["Evaluation", "Objectives", "Optimizers", "OptimusNumerics"]
+            dependencies: ["Evaluation", "Objectives", "Optimizers", "OptimusNumerics", "OptimusSupport"]
         ),
         // Test data and helpers shared by the simulator's and the reconstruction's tests (not a product).
         .target(name: "HumanoidTestSupport", dependencies: ["HumanoidSimulation"], path: "Tests/HumanoidTestSupport"),

@@ -4,6 +4,7 @@ import LearnedOptimizers
 import Objectives
 import Optimizers
 import OptimusNumerics
+import OptimusSupport
 import Synchronization
 
 /// Runs a suite: tunes the first-order baselines' learning rates, then every problem × solver × start, then the
@@ -132,7 +133,7 @@ public struct Evaluator: Sendable {
 
     private func tune(progress: @escaping @Sendable (Progress) -> Void, clock: ContinuousClock.Instant,
                       newRuns: inout Int) throws -> [String: Double] {
-        let (file, existing) = try JSONLinesFile<TuningRecord>.open(output.appendingPathComponent("tuning.jsonl"))
+        let (file, existing) = try JSONLinesFile<TuningRecord>.openRecords(output.appendingPathComponent("tuning.jsonl"))
         var rates: [String: Double] = [:]
         for r in existing { rates[r.key] = r.learningRate }
         var problems = suite.problems
@@ -182,7 +183,7 @@ public struct Evaluator: Sendable {
     private func runs(file name: String, problems: [EvaluationSuite.Problem], solvers: [String], starts: Int,
                       phase: String, tuned: [String: Double], progress: @escaping @Sendable (Progress) -> Void,
                       clock: ContinuousClock.Instant) throws -> Int {
-        let (file, existing) = try JSONLinesFile<RunRecord>.open(output.appendingPathComponent(name))
+        let (file, existing) = try JSONLinesFile<RunRecord>.openRecords(output.appendingPathComponent(name))
         let finished = Set(existing.map(\.key))
         struct Job: Sendable { var problem: EvaluationSuite.Problem; var solver: String; var start: Int }
         var jobs: [Job] = []
@@ -268,7 +269,7 @@ public struct Evaluator: Sendable {
                                 progress: @escaping @Sendable (Progress) -> Void, clock: ContinuousClock.Instant)
         throws -> Int
     {
-        let (file, existing) = try JSONLinesFile<StepDirectionRecord>.open(
+        let (file, existing) = try JSONLinesFile<StepDirectionRecord>.openRecords(
             output.appendingPathComponent("step-directions.jsonl"))
         let finished = Set(existing.map(\.key))
         let problem = EvaluationSuite.Problem(study.function, study.dimension)

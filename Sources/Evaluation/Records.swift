@@ -1,6 +1,6 @@
 import Foundation
 import OptimusNumerics
-import Synchronization
+import OptimusSupport
 
 /// One run of one solver from one start on one problem: a line of `records.jsonl` (and `generalization.jsonl`).
 ///
@@ -131,118 +131,24 @@ public struct StepDirectionRecord: Codable, Equatable, Sendable {
     public var key: String { "\(solver)|\(start)" }
 }
 
-/// Append-only JSON Lines file that survives interruption: on open, a torn last line (the process was killed while
-/// writing it) is cut off, so a resumed evaluation redoes only that run. Appends are serialized and flushed per line.
-public final class JSONLinesFile<Record: Codable & Sendable>: Sendable {
-    public let url: URL
-    private let handle: Mutex<FileHandle>
-
-    /// Opens (creating if needed) and returns the file with the records already in it.
-    public static func open(_ url: URL) throws(EvaluationError) -> (JSONLinesFile, [Record]) {
-        let fm = FileManager.default
-        var records: [Record] = []
-        if fm.fileExists(atPath: url.path) {
-            guard let data = fm.contents(atPath: url.path) else { throw .file(url.path, "cannot read") }
-            let decoder = makeRecordDecoder()
-            var validLength = 0
-            var offset = 0
-            let bytes = [UInt8](data)
-            var lineNumber = 0
-            while offset < bytes.count {
-                guard let end = bytes[offset...].firstIndex(of: UInt8(ascii: "\n")) else { break }  // torn last line
-                lineNumber += 1
-                let line = Data(bytes[offset..<end])
-                if !line.isEmpty {
-                    do { records.append(try decoder.decode(Record.self, from: line)) } catch {
-                        throw .file(url.path, "line \(lineNumber) is not a valid record: \(error)")
-                    }
-                }
-                offset = end + 1
-                validLength = offset
-            }
-            if validLength < bytes.count {
-                do {
-                    let h = try FileHandle(forWritingTo: url)
-                    try h.truncate(atOffset: UInt64(validLength))
-                    try h.close()
-                } catch { throw .cannotWrite(url.path, "cannot cut the torn last line: \(error)") }
-            }
-        } else if !fm.createFile(atPath: url.path, contents: nil) {
-            throw .cannotWrite(url.path, "cannot create")
+extension EvaluationError {
+    /// A records file that cannot be read (``file(_:_:)``, exit 65) or written (``cannotWrite(_:_:)``, exit 73).
+    init(_ error: FileError) {
+        switch error {
+        case .unreadable(let path, let reason): self = .file(path, reason)
+        case .unwritable(let path, let reason): self = .cannotWrite(path, reason)
         }
-        do {
-            let h = try FileHandle(forWritingTo: url)
-            try h.seekToEnd()
-            return (JSONLinesFile(url: url, handle: h), records)
-        } catch { throw .cannotWrite(url.path, "cannot open for writing: \(error)") }
-    }
-
-    private init(url: URL, handle: FileHandle) {
-        self.url = url
-        self.handle = Mutex(handle)
-    }
-
-    /// Appends one record as one line.
-    public func append(_ record: Record) throws {
-        var data = try makeRecordEncoder().encode(record)
-        data.append(UInt8(ascii: "\n"))
-        try handle.withLock { h in
-            try h.write(contentsOf: data)
-            try h.synchronize()
-        }
-    }
-
-    /// Reads all records of a file (no repair); a missing file gives []. When only `<file>.gz` exists (evaluations
-    /// are committed compressed), it is read through `gzip -dc`.
-    public static func read(_ url: URL) throws(EvaluationError) -> [Record] {
-        let fm = FileManager.default
-        var contents = fm.contents(atPath: url.path)
-        let compressed = url.appendingPathExtension("gz")
-        if contents == nil, fm.fileExists(atPath: compressed.path) {
-            contents = try gunzip(compressed)
-        }
-        guard let data = contents else { return [] }
-        let decoder = makeRecordDecoder()
-        var out: [Record] = []
-        for (i, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() where !line.isEmpty {
-            do { out.append(try decoder.decode(Record.self, from: Data(line))) } catch {
-                // A torn last line is what an interrupted evaluation leaves; anything else is corrupt.
-                if i == data.split(separator: UInt8(ascii: "\n")).count - 1, data.last != UInt8(ascii: "\n") { break }
-                throw .file(url.path, "line \(i + 1) is not a valid record: \(error)")
-            }
-        }
-        return out
     }
 }
 
-/// The decompressed contents of a gzip file (`gzip -dc`, present on every Debian system).
-func gunzip(_ url: URL) throws(EvaluationError) -> Data {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/gzip")
-    p.arguments = ["-dc", url.path]
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    do { try p.run() } catch { throw .file(url.path, "cannot run gzip: \(error.localizedDescription)") }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else { throw .file(url.path, "gzip -dc failed (status \(p.terminationStatus))") }
-    return data
-}
+extension JSONLinesFile {
+    /// ``JSONLinesFile/open(_:)`` of an evaluation's records file, failing with ``EvaluationError``.
+    static func openRecords(_ url: URL) throws(EvaluationError) -> (JSONLinesFile, [Record]) {
+        do { return try open(url) } catch { throw EvaluationError(error) }
+    }
 
-/// Records write non-finite numbers (diverged runs are data) as `null` (``OptimusNumerics/NonFiniteAsNullJSONEncoder``);
-/// the record types read `null` back as NaN, or +∞ where their documentation says so.
-public func makeRecordEncoder(pretty: Bool = false) -> JSONEncoder {
-    let e = NonFiniteAsNullJSONEncoder()
-    e.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-    return e
-}
-
-/// Reads records: numbers, `null` for non-finite ones, and the strings "NaN", "Infinity", "-Infinity" with which
-/// records were written before (the committed `results/paper/tuning.jsonl.gz` has them).
-public func makeRecordDecoder() -> JSONDecoder {
-    let d = JSONDecoder()
-    d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity",
-                                                              nan: "NaN")
-    return d
+    /// ``JSONLinesFile/read(_:)`` of an evaluation's records file, failing with ``EvaluationError``.
+    static func readRecords(_ url: URL) throws(EvaluationError) -> [Record] {
+        do { return try read(url) } catch { throw EvaluationError(error) }
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Plotting
 import Objectives
 import OptimusNumerics
+import OptimusSupport
 
 /// `optimus report DIR`: reads an evaluation folder and writes `report.md` and `figures/*.svg|png`: performance
 /// profiles (paper Fig. 3), iteration ratios (Fig. 4), generalization over dimension and step directions (Fig. 5),
@@ -83,10 +84,10 @@ public struct EvaluationReport: Sendable {
         }
         suite = try EvaluationSuite.decode(data)
         manifest = try Manifest.load(folder)
-        records = try JSONLinesFile<RunRecord>.read(folder.appendingPathComponent("records.jsonl"))
-        tuning = try JSONLinesFile<TuningRecord>.read(folder.appendingPathComponent("tuning.jsonl"))
-        generalization = try JSONLinesFile<RunRecord>.read(folder.appendingPathComponent("generalization.jsonl"))
-        steps = try JSONLinesFile<StepDirectionRecord>.read(folder.appendingPathComponent("step-directions.jsonl"))
+        records = try JSONLinesFile<RunRecord>.readRecords(folder.appendingPathComponent("records.jsonl"))
+        tuning = try JSONLinesFile<TuningRecord>.readRecords(folder.appendingPathComponent("tuning.jsonl"))
+        generalization = try JSONLinesFile<RunRecord>.readRecords(folder.appendingPathComponent("generalization.jsonl"))
+        steps = try JSONLinesFile<StepDirectionRecord>.readRecords(folder.appendingPathComponent("step-directions.jsonl"))
     }
 
     // MARK: Aggregation

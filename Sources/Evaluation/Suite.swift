@@ -3,6 +3,7 @@ import LearnedOptimizers
 import Objectives
 import Optimizers
 import OptimusNumerics
+import OptimusSupport
 
 /// A benchmark suite: problems, solvers, starts, budget and seeds: everything `optimus evaluate` runs, as data.
 ///
@@ -206,30 +207,28 @@ public struct EvaluationSuite: Codable, Equatable, Sendable {
 
 // MARK: - Decoding with defaults and strict keys
 
-struct AnyKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-}
-
-extension KeyedDecodingContainer where Key == AnyKey {
-    func value<T: Decodable>(_ key: String, default value: T) throws -> T {
-        try decodeIfPresent(T.self, forKey: AnyKey(stringValue: key)) ?? value
+extension KeyedDecodingContainer where Key == AnyCodingKey {
+    /// Throws ``EvaluationError/invalid(_:_:)`` naming the first field not in `valid` (``UnknownField``).
+    func rejectUnknown(_ valid: [String]) throws {
+        if let unknown = unknownField(valid: valid) { throw EvaluationError.invalid(unknown.field, unknown.message) }
     }
 
-    func rejectUnknown(_ valid: [String]) throws {
-        for k in allKeys where !valid.contains(k.stringValue) {
-            throw EvaluationError.invalid(
-                (codingPath.map(\.stringValue) + [k.stringValue]).joined(separator: "."),
-                "unknown field; valid: \(valid.joined(separator: ", "))")
+    /// The benchmark function named by field `key` (spelled as `optimus functions` accepts it); `value` when the field
+    /// is absent, or a missing-field error without one. An unknown name is an error naming the field.
+    func function(_ key: String, default value: BenchmarkFunction? = nil) throws -> BenchmarkFunction {
+        let name = try value.map { try self.value(key, default: $0.rawValue) }
+            ?? decode(String.self, forKey: AnyCodingKey(stringValue: key))
+        guard let f = BenchmarkFunction(name: name) else {
+            throw EvaluationError.invalid((codingPath.map(\.stringValue) + [key]).joined(separator: "."),
+                                          ObjectiveError.unknownFunction(name).description)
         }
+        return f
     }
 }
 
 extension EvaluationSuite {
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: AnyKey.self)
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
         let d = EvaluationSuite()
         try c.rejectUnknown(["name", "problems", "solvers", "starts", "tuningStarts", "learningRates", "iterations",
                              "seed", "offsetFraction", "generalization", "stepDirections"])
@@ -249,21 +248,16 @@ extension EvaluationSuite {
 
 extension EvaluationSuite.Problem {
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: AnyKey.self)
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
         try c.rejectUnknown(["function", "dimension"])
-        let name = try c.decode(String.self, forKey: AnyKey(stringValue: "function"))
-        guard let f = BenchmarkFunction(name: name) else {
-            throw EvaluationError.invalid((c.codingPath.map(\.stringValue) + ["function"]).joined(separator: "."),
-                                          ObjectiveError.unknownFunction(name).description)
-        }
-        function = f
-        dimension = try c.decode(Int.self, forKey: AnyKey(stringValue: "dimension"))
+        function = try c.function("function")
+        dimension = try c.decode(Int.self, forKey: AnyCodingKey(stringValue: "dimension"))
     }
 }
 
 extension EvaluationSuite.LearningRateGrid {
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: AnyKey.self)
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
         try c.rejectUnknown(["count", "minimum", "maximum"])
         let d = Self()
         count = try c.value("count", default: d.count)
@@ -274,14 +268,10 @@ extension EvaluationSuite.LearningRateGrid {
 
 extension EvaluationSuite.Generalization {
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: AnyKey.self)
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
         try c.rejectUnknown(["function", "dimensions", "starts", "solvers"])
         let d = Self()
-        let name = try c.value("function", default: d.function.rawValue)
-        guard let f = BenchmarkFunction(name: name) else {
-            throw EvaluationError.invalid("generalization.function", ObjectiveError.unknownFunction(name).description)
-        }
-        function = f
+        function = try c.function("function", default: d.function)
         dimensions = try c.value("dimensions", default: d.dimensions)
         starts = try c.value("starts", default: d.starts)
         solvers = try c.value("solvers", default: d.solvers)
@@ -290,14 +280,10 @@ extension EvaluationSuite.Generalization {
 
 extension EvaluationSuite.StepDirections {
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: AnyKey.self)
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
         try c.rejectUnknown(["function", "dimension", "starts", "iterations", "solvers"])
         let d = Self()
-        let name = try c.value("function", default: d.function.rawValue)
-        guard let f = BenchmarkFunction(name: name) else {
-            throw EvaluationError.invalid("stepDirections.function", ObjectiveError.unknownFunction(name).description)
-        }
-        function = f
+        function = try c.function("function", default: d.function)
         dimension = try c.value("dimension", default: d.dimension)
         starts = try c.value("starts", default: d.starts)
         iterations = try c.value("iterations", default: d.iterations)

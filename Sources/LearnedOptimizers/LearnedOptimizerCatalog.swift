@@ -11,6 +11,25 @@ public enum LearnedOptimizerCatalog {
         name == "adafactor-mlp" ? ["reference", "paper"] : ["paper", "small"]
     }
 
+    /// Where a learned optimizer's θ comes from.
+    public enum Source: Equatable, Sendable {
+        /// A checkpoint file (given, or the shipped one).
+        case file(String)
+        /// An untrained initialization with this preset (``untrained(name:preset:seed:stepScale:curvaturePrior:)``).
+        case untrained(preset: String)
+    }
+
+    /// Where the learned optimizer `name` comes from, for a caller that was given `checkpoint` and `preset` (nil: not
+    /// given): the checkpoint; else, without a preset, the shipped trained checkpoint (`shipped`: default
+    /// ``shippedCheckpoint(for:)``); else an untrained initialization with the preset, by default the first of
+    /// ``presets(for:)``. The command line and the server both decide it here.
+    public static func source(name: String, checkpoint: String?, preset: String?,
+                              shipped: (String) -> URL? = shippedCheckpoint(for:)) -> Source {
+        if let checkpoint { return .file(checkpoint) }
+        if preset == nil, let file = shipped(name) { return .file(file.path) }
+        return .untrained(preset: preset ?? presets(for: name)[0])
+    }
+
     /// An untrained checkpoint (θ from `seed`) of the named optimizer and preset; nil for an unknown combination.
     public static func untrained(name: String, preset: String, seed: UInt64, stepScale: StepScale = .absolute,
                                  curvaturePrior: Optimus.CurvaturePrior = .none) -> Checkpoint? {

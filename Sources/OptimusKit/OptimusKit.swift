@@ -12,3 +12,4 @@
 @_exported import HumanoidSimulation
 @_exported import HumanMotion
 @_exported import Plotting
+@_exported import OptimusSupport

@@ -1,6 +1,7 @@
 import Foundation
 import LearnedOptimizers
 import Optimizers
+import OptimusSupport
 
 /// A protocol error: a code, the field it concerns and a message saying what is valid.
 struct FieldError: Error {
@@ -29,8 +30,8 @@ let optionFields: Set<String> = [
 ]
 
 func parseOptions(_ o: [String: JSONValue]) -> Result<ParsedOptions, FieldError> {
-    if let unknown = o.keys.sorted().first(where: { !optionFields.contains($0) }) {
-        return .failure(FieldError(unknown, "unknown option; valid: \(optionFields.sorted().joined(separator: ", "))",
+    if let unknown = UnknownField.first(in: o.keys.sorted(), valid: optionFields.sorted()) {
+        return .failure(FieldError(unknown.field, "unknown option; valid: \(unknown.valid.joined(separator: ", "))",
                                    code: "unknown_field"))
     }
     var p = ParsedOptions()
@@ -63,9 +64,9 @@ func parseOptions(_ o: [String: JSONValue]) -> Result<ParsedOptions, FieldError>
         if let b = v.bool {
             p.minimization.stoppingRule = b ? .paper : nil
         } else if let rule = v.object {
-            if let unknown = rule.keys.sorted().first(where: { !["window", "beta", "epsilon"].contains($0) }) {
-                return .failure(FieldError("stoppingRule.\(unknown)", "unknown field; valid: window, beta, epsilon",
-                                           code: "unknown_field"))
+            if let unknown = UnknownField.first(in: rule.keys.sorted(), valid: ["window", "beta", "epsilon"],
+                                                prefix: "stoppingRule.") {
+                return .failure(FieldError(unknown.field, unknown.message, code: "unknown_field"))
             }
             var r = StoppingRule.paper
             if let w = rule["window"] {
@@ -113,25 +114,23 @@ func makeOptimizer(name: String, options: ParsedOptions, checkpoint: JSONValue?,
         if options.learningRate != nil {
             return .failure(FieldError("options.learningRate", "\(lower) takes no learning rate"))
         }
-        let stored: Checkpoint
-        var checkpoint = checkpoint
-        if checkpoint == nil || checkpoint == .null, preset == nil || preset == .null,
-           let shipped = LearnedOptimizerCatalog.shippedCheckpoint(for: lower) {
-            checkpoint = .string(shipped.path)  // the trained checkpoint shipped with the package
+        var path: String?
+        if let c = checkpoint, !c.isNull {
+            guard let p = c.string else { return .failure(FieldError("checkpoint", "must be a file path string")) }
+            path = p
         }
-        if let path = checkpoint, !path.isNull {
-            guard let p = path.string else { return .failure(FieldError("checkpoint", "must be a file path string")) }
+        var presetName: String?
+        if path == nil, let p = preset, !p.isNull {  // a preset beside a checkpoint is not looked at
+            guard let s = p.string else { return .failure(FieldError("preset", "must be a string")) }
+            presetName = s
+        }
+        let stored: Checkpoint
+        switch LearnedOptimizerCatalog.source(name: lower, checkpoint: path, preset: presetName) {
+        case .file(let p):  // the given file, or the trained checkpoint shipped with the package
             do { stored = try Checkpoint.read(from: URL(fileURLWithPath: p)) } catch {
                 return .failure(FieldError("checkpoint", error.description, code: "bad_checkpoint"))
             }
-        } else {
-            let presetName: String
-            if let p = preset, !p.isNull {
-                guard let s = p.string else { return .failure(FieldError("preset", "must be a string")) }
-                presetName = s
-            } else {
-                presetName = LearnedOptimizerCatalog.presets(for: lower)[0]
-            }
+        case .untrained(let presetName):
             guard let c = LearnedOptimizerCatalog.untrained(name: lower, preset: presetName, seed: options.seed) else {
                 return .failure(FieldError("preset", "'\(presetName)' is not valid for \(lower); valid: "
                     + LearnedOptimizerCatalog.presets(for: lower).joined(separator: ", ")))

@@ -2,6 +2,7 @@ import Foundation
 import LearnedOptimizers
 import MetaTraining
 import Objectives
+import OptimusSupport
 import TaskFamilies
 
 /// The configuration of `optimus train` (a JSON file). Every field has a default; unknown fields are rejected.
@@ -185,11 +186,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         }
         guard let g = given as? [String: Any], var b = base as? [String: Any] else { return given }
         if path == "pes.schedule." { return given }  // an enum: replaced whole
+        if let unknown = UnknownField.first(in: g.keys, valid: b.keys.sorted(), prefix: path) {
+            throw MetaTrainingError.invalid(unknown.field, unknown.message)
+        }
         for (key, value) in g {
-            guard let reference = b[key] else {
-                throw MetaTrainingError.invalid(path + key, "unknown field; valid: \(b.keys.sorted().joined(separator: ", "))")
-            }
-            b[key] = try merge(value, into: reference, path: path + key + ".")
+            b[key] = try merge(value, into: b[key]!, path: path + key + ".")
         }
         return b
     }

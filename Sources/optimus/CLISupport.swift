@@ -130,13 +130,10 @@ func log(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
-/// A JSON encoder for results: the records' encoder (``Evaluation/makeRecordEncoder(pretty:)``: sorted keys,
+/// Prints one JSON object on standard output, with the records' encoder (``makeRecordEncoder(pretty:)``: sorted keys,
 /// non-finite numbers as `null`, never a string such as "NaN"; the output that can hold one says why in a reason field).
-func makeJSONEncoder(pretty: Bool = false) -> JSONEncoder { makeRecordEncoder(pretty: pretty) }
-
-/// Prints one JSON object on standard output.
 func printJSON(_ value: some Encodable) throws {
-    let data = try makeJSONEncoder().encode(value)
+    let data = try makeRecordEncoder().encode(value)
     print(String(decoding: data, as: UTF8.self))
 }
 

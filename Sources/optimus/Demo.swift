@@ -27,8 +27,7 @@ struct Demo: ParsableCommand {
     @Option(help: "Problems as name:dimension, comma-separated (default: the demo suite's six).")
     var problems: String?
 
-    @Option(parsing: .unconditional, help: "Worker threads (default: every core).")
-    var threads: Int?
+    @OptionGroup var workers: ThreadsOption
 
     @Option(help: "Keep the evaluation records in this folder (then `optimus report DIR` works on it).")
     var output: String?
@@ -62,7 +61,7 @@ struct Demo: ParsableCommand {
         guard (1...100_000).contains(iterations) else {
             throw ValidationError("iterations: \(iterations) must be in 1…100000")
         }
-        if let t = threads, t < 1 { throw ValidationError("threads: \(t) must be ≥ 1") }
+        if let t = workers.threads, t < 1 { throw ValidationError("threads: \(t) must be ≥ 1") }
         do { try suite().validate() } catch let e as EvaluationError {
             throw ValidationError(e.description)
         }
@@ -88,7 +87,7 @@ struct Demo: ParsableCommand {
         }
         defer { if output == nil { try? FileManager.default.removeItem(at: folder) } }
         let evaluator = Evaluator(suite: suite, output: folder, learned: learned,
-                                  threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                                  threads: workers.count,
                                   command: (["optimus"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
         let printer = ProgressPrinter(terminal: isatty(STDERR_FILENO) == 1)
         let comparison: SolverComparison

@@ -25,14 +25,13 @@ struct Evaluate: ParsableCommand {
             help: "Checkpoint of a learned solver as NAME=FILE (repeatable); default: the shipped checkpoints.")
     var checkpoints: [String] = []
 
-    @Option(parsing: .unconditional, help: "Worker threads (default: every core).")
-    var threads: Int?
+    @OptionGroup var workers: ThreadsOption
 
     @Option(help: "Print a built-in suite as JSON (a template for your own) and exit.")
     var printSuite: String?
 
     func validate() throws {
-        if let t = threads, t < 1 { throw ValidationError("threads: must be ≥ 1") }
+        if let t = workers.threads, t < 1 { throw ValidationError("threads: must be ≥ 1") }
         if printSuite == nil {
             guard suite != nil else { throw ValidationError("suite: required (paper, quick, or a suite file)") }
             guard output != nil else { throw ValidationError("output: required (a folder)") }
@@ -64,7 +63,7 @@ struct Evaluate: ParsableCommand {
         let learned = try learnedSolvers(for: suite, paths: paths)
         try createOutputFolder(output!)
         let evaluator = Evaluator(suite: suite, output: URL(fileURLWithPath: output!), learned: learned,
-                                  threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                                  threads: workers.count,
                                   command: (["optimus"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
         let terminal = isatty(STDERR_FILENO) == 1
         let printer = ProgressPrinter(terminal: terminal)

@@ -9,8 +9,7 @@ struct Functions: ParsableCommand {
     @Option(help: "Dimensions at which to report f* (comma-separated).")
     var dimensions: String = "2,10,100,250,500,1000"
 
-    @Flag(help: "Print one JSON object on standard output.")
-    var json = false
+    @OptionGroup var format: JSONOutputOption
 
     struct Entry: Encodable {
         var name: String
@@ -50,7 +49,7 @@ struct Functions: ParsableCommand {
                                  inPaperSuite: BenchmarkFunction.paperSuite.contains(f),
                                  validDimensions: f.validDimensions, minimizer: f.minimizerDescription, domain: domain, fStar: fStar))
         }
-        if json {
+        if format.json {
             struct Output: Encodable { var functions: [Entry] }
             try printJSON(Output(functions: entries))
             return

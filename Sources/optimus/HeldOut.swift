@@ -52,8 +52,7 @@ struct HeldOut: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seeded random starts per function and dimension (--functions heldout; default 4).")
     var starts: Int?
 
-    @Flag(help: "Print one JSON object on standard output.")
-    var json = false
+    @OptionGroup var format: JSONOutputOption
 
     var effectiveBudget: Int { budget ?? (functions == .heldout ? 100 : 50) }
 
@@ -105,7 +104,7 @@ struct HeldOut: ParsableCommand {
         let taskList = (0..<tasks).map { _ in distribution.sample(using: &g) }
         var result = HeldOutComparison.run(tasks: taskList, budget: budget, learned: learned)
         result.seed = seed
-        if json {
+        if format.json {
             try printJSON(result)
             return
         }
@@ -130,7 +129,7 @@ struct HeldOut: ParsableCommand {
             + "\(budget) evaluations, \(learned.count + 2) solvers")
         let result = HeldOutComparison.runHeldOutFunctions(all, dimensions: ds, starts: startCount, seed: seed,
                                                            budget: budget, learned: learned)
-        if json {
+        if format.json {
             try printJSON(result)
             return
         }

@@ -53,23 +53,23 @@ func describeCheckpoint(path: String, kind: String, parameters: Int, sha256: Str
     "\(path) (\(kind), \(parameters) meta-parameters, sha256 \(sha256.prefix(12))…)"
 }
 
-/// The learned optimizer called `name` with the file it came from; see ``loadLearnedOptimizer(name:checkpoint:preset:seed:)``.
+/// The learned optimizer called `name` with the file it came from: from `checkpoint`; else, without a preset, the
+/// shipped trained checkpoint; else untrained from `seed` with `preset` (with a warning on standard error); the choice
+/// is ``LearnedOptimizerCatalog/source(name:checkpoint:preset:shipped:)``.
 func loadLearned(name: String, checkpoint: String?, preset: String?, seed: UInt64,
                  shipped: (String) -> URL? = LearnedOptimizerCatalog.shippedCheckpoint(for:)) throws
     -> LoadedLearnedOptimizer
 {
     let stored: Checkpoint
-    var path = checkpoint
+    var path: String?
     var sha: String?
-    if path == nil, preset == nil, let file = shipped(name) {
-        path = file.path
-    }
-    if let path {
-        let (c, data) = try readCheckpoint(path)
+    switch LearnedOptimizerCatalog.source(name: name, checkpoint: checkpoint, preset: preset, shipped: shipped) {
+    case .file(let file):
+        path = file
+        let (c, data) = try readCheckpoint(file)
         stored = c
         sha = SHA256.hex(data)
-    } else {
-        let p = preset ?? LearnedOptimizerCatalog.presets(for: name)[0]
+    case .untrained(let p):
         guard let c = LearnedOptimizerCatalog.untrained(name: name, preset: p, seed: seed) else {
             throw failure("preset: '\(p)' is not valid for \(name)", code: ExitStatus.usage)
         }
@@ -87,10 +87,25 @@ func loadLearned(name: String, checkpoint: String?, preset: String?, seed: UInt6
     return LoadedLearnedOptimizer(optimizer: optimizer, checkpoint: stored, path: path.map(displayPath), sha256: sha)
 }
 
-/// The learned optimizer called `name`: from `checkpoint`; else, without a preset, the shipped trained checkpoint;
-/// else untrained from `seed` with `preset` (with a warning on standard error).
-func loadLearnedOptimizer(name: String, checkpoint: String?, preset: String?, seed: UInt64) throws -> any Optimizer {
-    try loadLearned(name: name, checkpoint: checkpoint, preset: preset, seed: seed).optimizer
+/// The optimizer called `name` (any case), the one way the commands turn a name into an optimizer: a learned one
+/// through ``loadLearned(name:checkpoint:preset:seed:shipped:)`` (returned with its file), a classical one through
+/// ``OptimizerCatalog/classical(named:learningRate:lineSearch:)`` with `learningRate` and `lineSearch` (an option it
+/// refuses exits ``ExitStatus/usage``).
+func resolveOptimizer(named name: String, checkpoint: String?, preset: String?, seed: UInt64, learningRate: Double?,
+                      lineSearch: LineSearchMethod,
+                      shipped: (String) -> URL? = LearnedOptimizerCatalog.shippedCheckpoint(for:)) throws
+    -> (optimizer: any Optimizer, learned: LoadedLearnedOptimizer?)
+{
+    if LearnedOptimizerCatalog.names.contains(name.lowercased()) {
+        let loaded = try loadLearned(name: name.lowercased(), checkpoint: checkpoint, preset: preset, seed: seed,
+                                     shipped: shipped)
+        return (loaded.optimizer, loaded)
+    }
+    do {
+        return (try OptimizerCatalog.classical(named: name, learningRate: learningRate, lineSearch: lineSearch), nil)
+    } catch {
+        throw failure(error.description, code: ExitStatus.usage)
+    }
 }
 
 /// `optimus checkpoint`: create and inspect learned-optimizer checkpoints.
@@ -156,8 +171,7 @@ struct CheckpointCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Describe a checkpoint.")
         @Argument(help: "Checkpoint file.")
         var path: String
-        @Flag(help: "Print one JSON object on standard output.")
-        var json = false
+        @OptionGroup var format: JSONOutputOption
         @Flag(help: "With --json, include every tensor's values.")
         var values = false
 
@@ -186,7 +200,7 @@ struct CheckpointCommand: ParsableCommand {
             let out = Output(kind: c.kind, configuration: c.configuration, provenance: c.provenance,
                              parameterCount: c.parameters.count, weightsSHA256: c.weightsSHA256,
                              weightsVerified: c.weightsVerified, tensors: tensors)
-            if json {
+            if format.json {
                 try printJSON(out)
                 return
             }

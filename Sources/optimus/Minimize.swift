@@ -47,15 +47,12 @@ struct Minimize: ParsableCommand {
     @Option(parsing: .unconditional, help: "Learning rate of gd, momentum and adam (default 1e-3).")
     var learningRate: Double?
 
-    @Option(help: "Line search of bfgs and lbfgs: strong-wolfe or backtracking.")
-    var lineSearch: String = "strong-wolfe"
+    @OptionGroup var search: LineSearchOption
 
     @Option(name: .customLong("x0"), help: "File with the starting point (JSON array or numbers).")
     var x0Path: String?
 
-    @Option(help: "Largest memory a run may need: bytes, with K/M/G/T (binary), or a percentage of physical memory (default 25%).",
-            transform: parseMemoryBudget)
-    var memoryBudget: MemoryBudget = .default
+    @OptionGroup var memory: MemoryBudgetOption
 
     @Flag(help: "Apply the paper's stopping rule (N = 5, β = 1, ε = 0).")
     var stoppingRule = false
@@ -66,8 +63,7 @@ struct Minimize: ParsableCommand {
     @Flag(help: "Include every iterate x_k in the trace (implies --trace).")
     var iterates = false
 
-    @Flag(help: "Print one JSON object on standard output.")
-    var json = false
+    @OptionGroup var format: JSONOutputOption
 
     func validate() throws {
         guard let f = BenchmarkFunction(name: function) else {
@@ -92,9 +88,7 @@ struct Minimize: ParsableCommand {
                 throw ValidationError("learning-rate: \(optimizer) takes no learning rate (it uses a line search)")
             }
         }
-        guard ["strong-wolfe", "backtracking"].contains(lineSearch) else {
-            throw ValidationError("line-search: '\(lineSearch)' is not valid; use strong-wolfe or backtracking")
-        }
+        try search.check()
         let learned = LearnedOptimizerCatalog.names.contains(optimizer.lowercased())
         if let p = preset {
             guard learned else { throw ValidationError("preset: only learned optimizers take a preset") }
@@ -154,21 +148,10 @@ struct Minimize: ParsableCommand {
             var generator = Xoshiro256StarStar(seed: seed)
             x0 = objective.randomStart(using: &generator)
         }
-        let search: LineSearchMethod = lineSearch == "backtracking" ? .backtracking : .strongWolfe
-        let chosen: any Optimizer
-        var loaded: LoadedLearnedOptimizer?
-        if LearnedOptimizerCatalog.names.contains(optimizer.lowercased()) {
-            loaded = try loadLearned(name: optimizer.lowercased(), checkpoint: checkpoint, preset: preset, seed: seed)
-            chosen = loaded!.optimizer
-        } else {
-            do {
-                chosen = try OptimizerCatalog.classical(named: optimizer, learningRate: learningRate, lineSearch: search)
-            } catch {
-                throw failure(error.description, code: ExitStatus.usage)
-            }
-        }
+        let (chosen, loaded) = try resolveOptimizer(named: optimizer, checkpoint: checkpoint, preset: preset, seed: seed,
+                                                    learningRate: learningRate, lineSearch: search.method)
         // Refused before the run allocates anything (a dense d×d matrix for BFGS and Optimus).
-        do { try memoryBudget.check(chosen, dimension: dimension) } catch {
+        do { try memory.memoryBudget.check(chosen, dimension: dimension) } catch {
             throw failure(error.description, code: ExitStatus.usage)
         }
         let options = MinimizationOptions(
@@ -189,9 +172,9 @@ struct Minimize: ParsableCommand {
             functionEvaluations: result.functionEvaluations, gradientEvaluations: result.gradientEvaluations,
             termination: result.termination.rawValue, seconds: result.seconds,
             learningRate: takesRate ? (learningRate ?? 1e-3) : nil,
-            lineSearch: OptimizerCatalog.classicalNames.contains(optimizer.lowercased()) && !takesRate ? lineSearch : nil,
+            lineSearch: OptimizerCatalog.classicalNames.contains(optimizer.lowercased()) && !takesRate ? search.lineSearch : nil,
             checkpoint: loaded?.description, nullReason: result.nullReason(valueField: "bestValue"), x: result.x, trace: result.trace)
-        if json {
+        if format.json {
             try printJSON(output)
         } else {
             print("\(objective.function.displayName), d = \(dimension), start seed \(seed)")

@@ -23,8 +23,7 @@ struct Reconstruct: ParsableCommand {
     @Option(parsing: .unconditional, help: "Learning rate of gd, momentum and adam (default 0.003: Adam tuned over {0.003, 0.01, 0.03, 0.1} on walker/0walk_forward).")
     var learningRate: Double = 0.003
 
-    @Option(help: "Line search of bfgs and lbfgs: strong-wolfe or backtracking.")
-    var lineSearch: String = "strong-wolfe"
+    @OptionGroup var search: LineSearchOption
 
     @Option(help: "Checkpoint of a learned optimizer (default: the shipped one fine-tuned on reconstruction windows where there is one, else the benchmark-trained one).")
     var checkpoint: String?
@@ -53,8 +52,7 @@ struct Reconstruct: ParsableCommand {
     @Option(help: "Output folder for result.json and the filmstrip.")
     var output: String?
 
-    @Flag(help: "Print one JSON object on standard output.")
-    var json = false
+    @OptionGroup var format: JSONOutputOption
 
     @Flag(help: "Ablation: start from the ground-truth state instead of the estimate (an oracle; not a reconstruction).")
     var oracleInitialState = false
@@ -92,9 +90,7 @@ struct Reconstruct: ParsableCommand {
         guard known.contains(optimizer) else {
             throw ValidationError("optimizer: '\(optimizer)' is not valid; valid: \(known.joined(separator: ", "))")
         }
-        guard ["strong-wolfe", "backtracking"].contains(lineSearch) else {
-            throw ValidationError("line-search: '\(lineSearch)' is not valid; use strong-wolfe or backtracking")
-        }
+        try search.check()
         if !listClips, clip == nil { throw ValidationError("clip: required (see --list-clips)") }
     }
 
@@ -121,18 +117,11 @@ struct Reconstruct: ParsableCommand {
         } catch {
             throw failure(error.description, code: ExitStatus.dataError)
         }
-        let method: any Optimizer
-        var loaded: LoadedLearnedOptimizer?
-        if isLearned {
-            loaded = try loadLearned(name: optimizer, checkpoint: checkpoint, preset: nil, seed: 0,
-                                     shipped: LearnedOptimizerCatalog.shippedMotionCheckpoint(for:))
-            method = loaded!.optimizer
-            log("\(optimizer): checkpoint \(loaded!.description), parameter scale \(effectiveParameterScale)")
-        } else {
-            method = try OptimizerCatalog.classical(
-                named: optimizer, learningRate: OptimizerCatalog.takesLearningRate(optimizer) ? learningRate : nil,
-                lineSearch: lineSearch == "backtracking" ? .backtracking : .strongWolfe)
-        }
+        let (method, loaded) = try resolveOptimizer(
+            named: optimizer, checkpoint: checkpoint, preset: nil, seed: 0,
+            learningRate: OptimizerCatalog.takesLearningRate(optimizer) ? learningRate : nil, lineSearch: search.method,
+            shipped: LearnedOptimizerCatalog.shippedMotionCheckpoint(for:))
+        if let loaded { log("\(optimizer): checkpoint \(loaded.description), parameter scale \(effectiveParameterScale)") }
         var options = ReconstructionOptions()
         options.windowSeconds = windowSeconds
         options.strideSeconds = min(strideSeconds, windowSeconds)
@@ -163,7 +152,7 @@ struct Reconstruct: ParsableCommand {
             let dir = URL(fileURLWithPath: output)
             do {
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-                try makeJSONEncoder(pretty: true).encode(result).write(to: dir.appendingPathComponent("result.json"))
+                try makeRecordEncoder(pretty: true).encode(result).write(to: dir.appendingPathComponent("result.json"))
                 let svg = Filmstrip.svg(truth: observed.truth, reconstruction: result.keypoints, observation: observed.keypoints3D,
                                         times: motion.times, camera: observed.camera,
                                         title: "\(name): \(optimizer), \(result.evaluations) evaluations, MPJPE-G "
@@ -177,7 +166,7 @@ struct Reconstruct: ParsableCommand {
                               code: ExitStatus.cannotCreate)
             }
         }
-        if json {
+        if format.json {
             try printJSON(result)
             return
         }

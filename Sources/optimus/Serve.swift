@@ -12,12 +12,10 @@ struct Serve: ParsableCommand {
             (code over_memory_budget).
             """)
 
-    @Option(help: "Largest memory a run may need: bytes, with K/M/G/T (binary), or a percentage of physical memory (default 25%).",
-            transform: parseMemoryBudget)
-    var memoryBudget: MemoryBudget = .default
+    @OptionGroup var memory: MemoryBudgetOption
 
     func run() throws {
         // Lines are read in bounded chunks: an over-long line is discarded as it streams past, never held whole.
-        ProtocolServer(memoryBudget: memoryBudget).serve(input: STDIN_FILENO, output: FileHandle.standardOutput)
+        ProtocolServer(memoryBudget: memory.memoryBudget).serve(input: STDIN_FILENO, output: FileHandle.standardOutput)
     }
 }

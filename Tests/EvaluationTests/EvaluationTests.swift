@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import Optimizers
 import OptimusNumerics
+import OptimusSupport
 import Testing
 @testable import Evaluation
 @testable import Objectives
@@ -113,6 +114,14 @@ import Testing
             _ = try EvaluationSuite.decode(Data(#"{"generalization":{"dimension":[3]}}"#.utf8))
             Issue.record("accepted an unknown field")
         } catch { #expect(error.description.contains("generalization.dimension")) }
+        // An unknown function name is an error naming the field, below the suite's root.
+        for (text, field) in [(#"{"generalization":{"function":"nosuch"}}"#, "generalization.function: "),
+                              (#"{"stepDirections":{"function":"nosuch"}}"#, "stepDirections.function: "),
+                              (#"{"problems":[{"function":"nosuch","dimension":2}]}"#, "problems.Index 0.function: ")] {
+            do { _ = try EvaluationSuite.decode(Data(text.utf8)); Issue.record("accepted \(text)") } catch {
+                #expect(error.description.hasPrefix(field))
+            }
+        }
         var bad = EvaluationSuite.quick
         bad.problems.append(.init(.powell, 6))
         do { try bad.validate(); Issue.record("accepted Powell at d = 6") } catch {

@@ -72,3 +72,22 @@ extension KeyedDecodingContainer {
         return try decodeNumber(forKey: key, null: null)
     }
 }
+
+/// The project's JSON encoder for records and results (evaluation records, manifests, reconstruction results, the
+/// CLI's `--json` output): sorted keys, slashes unescaped, and non-finite numbers (diverged runs are data) written as
+/// `null` (``NonFiniteAsNullJSONEncoder``). The record types read `null` back as NaN, or +∞ where their documentation
+/// says so.
+public func makeRecordEncoder(pretty: Bool = false) -> JSONEncoder {
+    let e = NonFiniteAsNullJSONEncoder()
+    e.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+    return e
+}
+
+/// Reads records: numbers, `null` for non-finite ones, and the strings "NaN", "Infinity", "-Infinity" with which
+/// records were written before (the committed `results/paper/tuning.jsonl.gz` has them).
+public func makeRecordDecoder() -> JSONDecoder {
+    let d = JSONDecoder()
+    d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity",
+                                                              nan: "NaN")
+    return d
+}
