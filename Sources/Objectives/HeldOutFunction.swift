@@ -72,17 +72,8 @@ public enum HeldOutFunction: String, CaseIterable, Codable, Sendable {
 
     /// Looks a function up by canonical name, kebab-case name or display name (case-insensitive).
     public init?(name: String) {
-        func normalized(_ s: String) -> String {
-            String(s.lowercased().map { $0 == "-" || $0 == " " || $0 == "–" ? "_" : $0 })
-        }
-        let key = normalized(name)
-        if let f = HeldOutFunction(rawValue: key) {
-            self = f
-        } else if let f = HeldOutFunction.allCases.first(where: { normalized($0.displayName) == key }) {
-            self = f
-        } else {
-            return nil
-        }
+        guard let f = Self.named(name, separators: ["-", " ", "–"]) else { return nil }
+        self = f
     }
 
     /// Human-readable name, e.g. "Cosine Mixture".
@@ -341,7 +332,7 @@ public enum HeldOutObjectiveError: Error, Equatable, CustomStringConvertible, Se
         switch self {
         case .unknownFunction(let name):
             "function: unknown held-out function '\(name)'; valid names: "
-                + HeldOutFunction.allCases.map(\.rawValue).joined(separator: ", ")
+                + HeldOutFunction.names
         case .invalidDimension(let f, let d):
             "dimension: \(d) is not valid for \(f.rawValue); it must be an integer from 2 to "
                 + "\(BenchmarkObjective.maximumDimension)"
@@ -368,14 +359,11 @@ public struct HeldOutObjective: Objective, Hashable, Codable {
     /// A held-out objective; throws for a dimension outside 2…``BenchmarkObjective/maximumDimension`` or an offset
     /// of the wrong length or with non-finite values.
     public init(_ function: HeldOutFunction, dimension: Int, offset: [Double]? = nil) throws(HeldOutObjectiveError) {
-        guard function.isValid(dimension: dimension), dimension <= BenchmarkObjective.maximumDimension else {
+        guard Self.accepts(function, dimension: dimension) else {
             throw .invalidDimension(function: function, dimension: dimension)
         }
-        if let o = offset {
-            guard o.count == dimension else {
-                throw .invalidOffset(.wrongLength(field: "offset", expected: dimension, actual: o.count))
-            }
-            guard o.allSatisfy(\.isFinite) else { throw .invalidOffset(.nonFinite(field: "offset")) }
+        do throws(ObjectiveError) { try Self.validate(offset: offset, dimension: dimension) } catch {
+            throw .invalidOffset(error)
         }
         self.function = function
         self.dimension = dimension
@@ -388,13 +376,6 @@ public struct HeldOutObjective: Objective, Hashable, Codable {
         try self.init(f, dimension: dimension, offset: offset)
     }
 
-    /// The global minimum f*(d) (unchanged by the offset).
-    public var fStar: Double { function.fStar(dimension: dimension) }
-
     /// A global minimizer x* (+ offset), or nil where none is known in closed form.
-    public var minimizer: [Double]? {
-        guard let m = function.minimizer(dimension: dimension) else { return nil }
-        guard let o = offset else { return m }
-        return zip(m, o).map { $0 + $1 }
-    }
+    public var minimizer: [Double]? { function.minimizer(dimension: dimension).map(shifted) }
 }
