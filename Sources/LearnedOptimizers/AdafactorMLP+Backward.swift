@@ -5,8 +5,8 @@ import OptimusNumerics
 
 extension AdafactorMLP: TapedLearnedOptimizer {
     var exactGradientLimitation: String? {
-        configuration.stepScale == .absolute
-            ? nil : "the exact meta-gradient differentiates absolute steps only; train secant steps with an ES estimator"
+        guard configuration.stepScale != .absolute else { return nil }
+        return "the exact meta-gradient differentiates absolute steps only; train secant steps with an ES estimator"
     }
 
     func unroll<T: NetworkScalar>(

@@ -5,8 +5,8 @@ import Optimizers
 
 extension Optimus: TapedLearnedOptimizer {
     var exactGradientLimitation: String? {
-        configuration.isDifferentiable
-            ? nil : "the exact meta-gradient covers absolute steps without a curvature prior; train others with an ES estimator"
+        guard !configuration.isDifferentiable else { return nil }
+        return "the exact meta-gradient covers absolute steps without a curvature prior; train others with an ES estimator"
     }
 
     /// B and the power vector run in T inside the unroll and are rounded to Float when the state is written back.
