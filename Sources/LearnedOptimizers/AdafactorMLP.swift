@@ -83,7 +83,7 @@ public struct AdafactorMLP: LearnedOptimizer {
     public func initialParameters(seed: UInt64) -> [Float] { Initialization.standard(layout, seed: seed) }
 
     public func optimizer(theta: [Float], horizon: Int? = nil) -> AdafactorMLPOptimizer {
-        precondition(theta.count == layout.count, "θ has \(theta.count) values, the layout \(layout.count)")
+        requireParameterCount(of: theta)
         return AdafactorMLPOptimizer(model: self, theta: theta, horizon: horizon)
     }
 }

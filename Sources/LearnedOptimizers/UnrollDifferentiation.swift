@@ -39,7 +39,7 @@ extension TapedLearnedOptimizer {
         theta: [Float], state: inout Stepper.State, objective: any Objective, steps: Int, loss: StepLoss,
         precision: GradientPrecision
     ) -> UnrollGradient {
-        precondition(theta.count == layout.count, "θ has \(theta.count) values, the layout \(layout.count)")
+        requireParameterCount(of: theta)
         if let limitation = exactGradientLimitation { preconditionFailure(limitation) }
         switch precision {
         case .single:
