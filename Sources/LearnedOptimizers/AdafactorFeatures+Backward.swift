@@ -1,3 +1,4 @@
+import NeuralNetworks
 import OptimusNumerics
 
 
@@ -115,5 +116,52 @@ extension AdafactorFeatures {
             carried.rms[i] = dr * decays.rms
         }
         return (dp, dg, dPhi)
+    }
+}
+
+extension AdafactorFeatures {
+    /// The features inside a differentiated step, the part both learned optimizers' tapes share: the decays from θ's
+    /// offsets φ, the forward update in Double and the backward pass that adds ∂L/∂φ into θ's gradient.
+    struct Tape {
+        /// Where φ sits in θ.
+        let spec: TensorSpec
+        /// φ in Double.
+        let offsets: [Double]
+        let decays: Decays
+
+        init<T: NetworkScalar>(theta: [T], spec: TensorSpec) {
+            self.spec = spec
+            offsets = theta[spec.range].map { Double($0) }
+            decays = Decays(offsets: offsets)
+        }
+
+        /// What the backward pass needs of one step's features: the accumulators before the update, p and g.
+        struct Record {
+            var old: State
+            var point: [Double]
+            var gradient: [Double]
+        }
+
+        /// The step's start as the optimizers' `update` has it (``AdafactorFeatureState/enterStep(value:gradient:)``)
+        /// and ``AdafactorFeatures/updateInDouble(_:parameters:gradient:decays:)`` with the features in T, recorded.
+        func forward<S: AdafactorFeatureState, T: NetworkScalar>(
+            _ s: inout S, value: Double, gradient g: [Double], in _: T.Type
+        ) -> (record: Record, features: [T]) {
+            s.enterStep(value: value, gradient: g)
+            let record = Record(old: s.features, point: s.iterate, gradient: g)
+            let z = AdafactorFeatures.updateInDouble(&s.features, parameters: s.iterate, gradient: g, decays: decays)
+            return (record, z.map { T($0) })
+        }
+
+        /// ``AdafactorFeatures/backward(old:parameters:gradient:offsets:dz:carried:)`` of a recorded step; adds ∂L/∂φ
+        /// to `gradient` (∂L/∂θ) and returns ∂L/∂p and ∂L/∂g.
+        func backward(_ r: Record, dz: [Double], carried: inout AccumulatorAdjoint, gradient: inout [Double])
+            -> (point: [Double], gradient: [Double])
+        {
+            let (dp, dg, dPhi) = AdafactorFeatures.backward(
+                old: r.old, parameters: r.point, gradient: r.gradient, offsets: offsets, dz: dz, carried: &carried)
+            for k in 0..<7 { gradient[spec.offset + k] += dPhi[k] }
+            return (dp, dg)
+        }
     }
 }

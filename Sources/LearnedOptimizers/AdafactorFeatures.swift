@@ -160,3 +160,22 @@ public enum AdafactorFeatures {
         return finish(raw, scale, time)
     }
 }
+
+/// The state of a learned optimizer whose network reads ``AdafactorFeatures`` (both models' optimizer states): the
+/// iterate with its value and gradient, and the accumulators.
+protocol AdafactorFeatureState {
+    var point: [Double] { get }
+    var iterate: [Double] { get set }
+    var iterateValue: Double { get set }
+    var iterateGradient: [Double] { get set }
+    var features: AdafactorFeatures.State { get set }
+}
+
+extension AdafactorFeatureState {
+    /// Makes the point this step's iterate x_k with f_k and g_k (the next step reads its secant pair from them).
+    mutating func enterStep(value: Double, gradient g: [Double]) {
+        iterate = point
+        iterateValue = value
+        iterateGradient = g
+    }
+}

@@ -3,38 +3,16 @@ import Objectives
 import Optimizers
 import OptimusNumerics
 
-extension AdafactorMLP: DifferentiableLearnedOptimizer {
-    public func unrollGradient(
-        theta: [Float], state: inout AdafactorMLPOptimizer.State, objective: any Objective, steps: Int, loss: StepLoss
-    ) -> UnrollGradient {
-        unrollGradient(theta: theta, state: &state, objective: objective, steps: steps, loss: loss, precision: .single)
+extension AdafactorMLP: TapedLearnedOptimizer {
+    var exactGradientLimitation: String? {
+        guard configuration.stepScale != .absolute else { return nil }
+        return "the exact meta-gradient differentiates absolute steps only; train secant steps with an ES estimator"
     }
 
-    /// ``unrollGradient(theta:state:objective:steps:loss:)`` with the MLP in the given precision (`.single`: the
-    /// optimizer's own trajectory, bit for bit).
-    public func unrollGradient(
-        theta: [Float], state: inout AdafactorMLPOptimizer.State, objective: any Objective, steps: Int,
-        loss: StepLoss, precision: GradientPrecision
+    func unroll<T: NetworkScalar>(
+        theta: [T], state: inout AdafactorMLPOptimizer.State, objective: any Objective, steps: Int, loss: StepLoss
     ) -> UnrollGradient {
-        precondition(theta.count == layout.count, "θ has \(theta.count) values, the layout \(layout.count)")
-        precondition(configuration.stepScale == .absolute,
-                     "the exact meta-gradient differentiates absolute steps only; train secant steps with an ES estimator")
-        switch precision {
-        case .single:
-            return differentiateUnroll(AdafactorMLPTape<Float>(model: self, theta: theta), state: &state,
-                                       point: \.point, objective: objective, steps: steps, loss: loss,
-                                       parameterCount: layout.count)
-        case .double:
-            return unrollGradient(theta: theta.map(Double.init), state: &state, objective: objective, steps: steps,
-                                  loss: loss)
-        }
-    }
-
-    /// The Double reference path with θ itself in Double.
-    func unrollGradient(
-        theta: [Double], state: inout AdafactorMLPOptimizer.State, objective: any Objective, steps: Int, loss: StepLoss
-    ) -> UnrollGradient {
-        differentiateUnroll(AdafactorMLPTape<Double>(model: self, theta: theta), state: &state, point: \.point,
+        differentiateUnroll(AdafactorMLPTape<T>(model: self, theta: theta), state: &state, point: \.point,
                             objective: objective, steps: steps, loss: loss, parameterCount: layout.count)
     }
 }
@@ -43,20 +21,16 @@ extension AdafactorMLP: DifferentiableLearnedOptimizer {
 struct AdafactorMLPTape<T: NetworkScalar>: StepTape {
     let model: AdafactorMLP
     let theta: [T]
-    let offsets: [Double]
-    let decays: AdafactorFeatures.Decays
+    let features: AdafactorFeatures.Tape
 
     init(model: AdafactorMLP, theta: [T]) {
         self.model = model
         self.theta = theta
-        offsets = theta[model.decays.offset..<(model.decays.offset + 7)].map { Double($0) }
-        decays = AdafactorFeatures.Decays(offsets: offsets)
+        features = AdafactorFeatures.Tape(theta: theta, spec: model.decays)
     }
 
     struct Record {
-        var features: AdafactorFeatures.State
-        var point: [Double]
-        var gradient: [Double]
+        var features: AdafactorFeatures.Tape.Record
         var mlp = MLP.Record<T>()
         var out: [T] = []
     }
@@ -65,12 +39,8 @@ struct AdafactorMLPTape<T: NetworkScalar>: StepTape {
 
     func forward(_ s: inout AdafactorMLPOptimizer.State, value: Double, gradient g: [Double]) -> Record {
         let n = g.count
-        s.iterate = s.point
-        s.iterateValue = value
-        s.iterateGradient = g
-        var r = Record(features: s.features, point: s.iterate, gradient: g)
-        let z = AdafactorFeatures.updateInDouble(&s.features, parameters: s.iterate, gradient: g, decays: decays)
-            .map { T($0) }
+        let (featureRecord, z) = features.forward(&s, value: value, gradient: g, in: T.self)
+        var r = Record(features: featureRecord)
         r.out = theta.withUnsafeBufferPointer { model.mlp.forward(z, rows: n, parameters: $0.baseAddress!, record: &r.mlp) }
         let c = model.configuration
         let delta = (0..<n).map { i in Double(r.out[2 * i]) * exp(c.expMult * Double(r.out[2 * i + 1])) * c.stepMult }
@@ -80,7 +50,7 @@ struct AdafactorMLPTape<T: NetworkScalar>: StepTape {
 
     func backward(_ r: Record, delta: [Double], carried: inout AdafactorFeatures.AccumulatorAdjoint,
                   gradient: inout [Double]) -> (point: [Double], gradient: [Double]) {
-        let n = r.point.count
+        let n = r.features.point.count
         let c = model.configuration
         var dOut = [T](repeating: 0, count: 2 * n)
         for i in 0..<n {
@@ -95,10 +65,6 @@ struct AdafactorMLPTape<T: NetworkScalar>: StepTape {
             }
         }
         for k in g.indices { gradient[k] += Double(g[k]) }
-        let (dp, dg, dPhi) = AdafactorFeatures.backward(
-            old: r.features, parameters: r.point, gradient: r.gradient, offsets: offsets, dz: dz.map { Double($0) },
-            carried: &carried)
-        for k in 0..<7 { gradient[model.decays.offset + k] += dPhi[k] }
-        return (dp, dg)
+        return features.backward(r.features, dz: dz.map { Double($0) }, carried: &carried, gradient: &gradient)
     }
 }

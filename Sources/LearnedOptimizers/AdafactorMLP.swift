@@ -83,7 +83,7 @@ public struct AdafactorMLP: LearnedOptimizer {
     public func initialParameters(seed: UInt64) -> [Float] { Initialization.standard(layout, seed: seed) }
 
     public func optimizer(theta: [Float], horizon: Int? = nil) -> AdafactorMLPOptimizer {
-        precondition(theta.count == layout.count, "θ has \(theta.count) values, the layout \(layout.count)")
+        requireParameterCount(of: theta)
         return AdafactorMLPOptimizer(model: self, theta: theta, horizon: horizon)
     }
 }
@@ -100,7 +100,7 @@ public struct AdafactorMLPOptimizer: Optimizer {
         self.model = model
         self.theta = theta
         self.horizon = horizon
-        decays = AdafactorFeatures.Decays(offsets: theta[model.decays.offset..<(model.decays.offset + 7)])
+        decays = AdafactorFeatures.Decays(offsets: theta[model.decays.range])
     }
 
     /// Linear in d (``Optimizers/MemoryBudget``): per coordinate, 7 accumulators and a dozen vectors of Doubles, and
@@ -111,7 +111,7 @@ public struct AdafactorMLPOptimizer: Optimizer {
         return MemoryBudget.bytes(perCoordinate: Double(8 * (7 + 12) + 4 * activations), dimension: d)
     }
 
-    public struct State: OptimizerState, Codable {
+    public struct State: OptimizerState, AdafactorFeatureState, Codable {
         public internal(set) var point: [Double]
         public internal(set) var iterate: [Double]
         public internal(set) var iterateValue: Double = .nan
@@ -141,9 +141,7 @@ public struct AdafactorMLPOptimizer: Optimizer {
         // The last secant pair (x_{k−1}, g_{k−1}); empty at the first step.
         let first = s.iterateGradient.isEmpty
         let previousPoint = first ? [] : s.iterate, previousGradient = s.iterateGradient
-        s.iterate = s.point
-        s.iterateValue = value
-        s.iterateGradient = g
+        s.enterStep(value: value, gradient: g)
         let features = AdafactorFeatures.update(&s.features, parameters: s.iterate, gradient: g, decays: decays)
         let (delta, meanMagnitude) = step(features: features, count: g.count)
         guard model.configuration.stepScale == .secant else {

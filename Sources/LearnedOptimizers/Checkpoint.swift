@@ -93,7 +93,7 @@ public struct Checkpoint: Sendable, Equatable {
     private func bytes(of t: TensorSpec) -> [UInt8] {
         var bytes = [UInt8]()
         bytes.reserveCapacity(4 * t.count)
-        for i in t.offset..<(t.offset + t.count) {
+        for i in t.range {
             let bits = parameters[i].bitPattern
             bytes.append(UInt8(truncatingIfNeeded: bits))
             bytes.append(UInt8(truncatingIfNeeded: bits >> 8))
@@ -261,8 +261,7 @@ public struct Checkpoint: Sendable, Equatable {
             guard stored.shape == t.shape else {
                 throw .mismatch("tensor \(t.name) has shape \(stored.shape), expected \(t.shape)")
             }
-            reordered.replaceSubrange(t.offset..<(t.offset + t.count),
-                                      with: parameters[stored.offset..<(stored.offset + stored.count)])
+            reordered.replaceSubrange(t.range, with: parameters[stored.range])
         }
         guard layout.tensors.count == model.layout.tensors.count else {
             throw .mismatch("\(layout.tensors.count - model.layout.tensors.count) tensors that the model does not have")

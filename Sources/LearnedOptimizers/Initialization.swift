@@ -23,9 +23,9 @@ enum Initialization {
                 let gain = gains.first { t.name.hasPrefix($0.key) }?.value ?? 1
                 let w = truncatedNormal(count: t.count, standardDeviation: gain / Double(t.shape[0]).squareRoot(),
                                         using: &g)
-                theta.replaceSubrange(t.offset..<(t.offset + t.count), with: w)
+                theta.replaceSubrange(t.range, with: w)
             } else if t.name.hasSuffix(".gain") {
-                theta.replaceSubrange(t.offset..<(t.offset + t.count), with: repeatElement(1, count: t.count))
+                theta.replaceSubrange(t.range, with: repeatElement(1, count: t.count))
             }
         }
         return theta

@@ -40,4 +40,10 @@ func requireConfiguration(_ ok: Bool, _ field: String, _ value: some CustomStrin
 extension LearnedOptimizer {
     /// Number of meta-parameters.
     public var parameterCount: Int { layout.count }
+
+    /// Stops unless θ has one value per meta-parameter (the check before θ is used; the failure names the caller).
+    func requireParameterCount(of theta: [some BinaryFloatingPoint], file: StaticString = #file, line: UInt = #line) {
+        precondition(theta.count == layout.count, "θ has \(theta.count) values, the layout \(layout.count)",
+                     file: file, line: line)
+    }
 }

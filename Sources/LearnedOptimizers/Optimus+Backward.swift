@@ -3,46 +3,20 @@ import Objectives
 import OptimusNumerics
 import Optimizers
 
-extension Optimus: DifferentiableLearnedOptimizer {
-    public func unrollGradient(
-        theta: [Float], state: inout OptimusOptimizer.State, objective: any Objective, steps: Int, loss: StepLoss
-    ) -> UnrollGradient {
-        unrollGradient(theta: theta, state: &state, objective: objective, steps: steps, loss: loss, precision: .single)
+extension Optimus: TapedLearnedOptimizer {
+    var exactGradientLimitation: String? {
+        guard !configuration.isDifferentiable else { return nil }
+        return "the exact meta-gradient covers absolute steps without a curvature prior; train others with an ES estimator"
     }
 
-    /// ``unrollGradient(theta:state:objective:steps:loss:)`` with the network in the given precision. With `.single`
-    /// the trajectory is bit-identical to the optimizer's own `update`; with `.double` B and the network run in Double
-    /// inside the unroll and B is rounded to Float when the state is written back.
-    public func unrollGradient(
-        theta: [Float], state: inout OptimusOptimizer.State, objective: any Objective, steps: Int, loss: StepLoss,
-        precision: GradientPrecision
-    ) -> UnrollGradient {
-        precondition(theta.count == layout.count, "θ has \(theta.count) values, the layout \(layout.count)")
-        precondition(configuration.isDifferentiable,
-                     "the exact meta-gradient covers absolute steps without a curvature prior; train others with an ES estimator")
-        switch precision {
-        case .single:
-            return run(OptimusTape<Float>(model: self, theta: theta), &state, objective, steps, loss)
-        case .double:
-            return unrollGradient(theta: theta.map(Double.init), state: &state, objective: objective, steps: steps,
-                                  loss: loss)
-        }
-    }
-
-    /// The Double reference path with θ itself in Double (finite differences in θ need more than Float's 24 bits).
-    func unrollGradient(
-        theta: [Double], state: inout OptimusOptimizer.State, objective: any Objective, steps: Int, loss: StepLoss
-    ) -> UnrollGradient {
-        run(OptimusTape<Double>(model: self, theta: theta), &state, objective, steps, loss)
-    }
-
-    private func run<T: NetworkScalar>(
-        _ tape: OptimusTape<T>, _ state: inout OptimusOptimizer.State, _ objective: any Objective, _ steps: Int,
-        _ loss: StepLoss
+    /// B and the power vector run in T inside the unroll and are rounded to Float when the state is written back.
+    func unroll<T: NetworkScalar>(
+        theta: [T], state: inout OptimusOptimizer.State, objective: any Objective, steps: Int, loss: StepLoss
     ) -> UnrollGradient {
         var inner = OptimusTape<T>.State(optimizer: state)
-        let result = differentiateUnroll(tape, state: &inner, point: \.optimizer.point, objective: objective,
-                                         steps: steps, loss: loss, parameterCount: layout.count)
+        let result = differentiateUnroll(OptimusTape<T>(model: self, theta: theta), state: &inner,
+                                         point: \.optimizer.point, objective: objective, steps: steps, loss: loss,
+                                         parameterCount: layout.count)
         state = inner.written()
         return result
     }
@@ -53,14 +27,12 @@ extension Optimus: DifferentiableLearnedOptimizer {
 struct OptimusTape<T: NetworkScalar>: StepTape {
     let model: Optimus
     let theta: [T]
-    let offsets: [Double]
-    let decays: AdafactorFeatures.Decays
+    let features: AdafactorFeatures.Tape
 
     init(model: Optimus, theta: [T]) {
         self.model = model
         self.theta = theta
-        offsets = theta[model.decays.offset..<(model.decays.offset + 7)].map { Double($0) }
-        decays = AdafactorFeatures.Decays(offsets: offsets)
+        features = AdafactorFeatures.Tape(theta: theta, spec: model.decays)
     }
 
     /// The optimizer's state with B and the power vector held in T.
@@ -86,9 +58,7 @@ struct OptimusTape<T: NetworkScalar>: StepTape {
     }
 
     struct Record {
-        var features: AdafactorFeatures.State
-        var point: [Double]
-        var gradient: [Double]
+        var features: AdafactorFeatures.Tape.Record
         var mlp = MLP.Record<T>()
         var out: [T] = []
         var exponentials: [T] = []
@@ -136,12 +106,8 @@ struct OptimusTape<T: NetworkScalar>: StepTape {
         let n = g.count
         let c = model.configuration
         var o = s.optimizer
-        o.iterate = o.point
-        o.iterateValue = value
-        o.iterateGradient = g
-        var r = Record(features: o.features, point: o.iterate, gradient: g)
-        let z = AdafactorFeatures.updateInDouble(&o.features, parameters: o.iterate, gradient: g, decays: decays)
-            .map { T($0) }
+        let (featureRecord, z) = features.forward(&o, value: value, gradient: g, in: T.self)
+        var r = Record(features: featureRecord)
         let delta: [Double] = theta.withUnsafeBufferPointer { tb in
             let theta = tb.baseAddress!
             let out = model.stepMLP.forward(z, rows: n, parameters: theta, record: &r.mlp)
@@ -241,7 +207,7 @@ struct OptimusTape<T: NetworkScalar>: StepTape {
     func backward(_ r: Record, delta: [Double], carried: inout Carried, gradient: inout [Double])
         -> (point: [Double], gradient: [Double])
     {
-        let n = r.point.count
+        let n = r.features.point.count
         let c = model.configuration
         let la = T(Float(c.lambdaA)), lb = T(Float(c.lambdaB))
         let dDelta = delta.map { T($0) }
@@ -357,10 +323,6 @@ struct OptimusTape<T: NetworkScalar>: StepTape {
                 featureGradient = dz.map { Double($0) }
             }
         }
-        let (dp, dg, dPhi) = AdafactorFeatures.backward(
-            old: r.features, parameters: r.point, gradient: r.gradient, offsets: offsets, dz: featureGradient,
-            carried: &carried.accumulators)
-        for k in 0..<7 { gradient[model.decays.offset + k] += dPhi[k] }
-        return (dp, dg)
+        return features.backward(r.features, dz: featureGradient, carried: &carried.accumulators, gradient: &gradient)
     }
 }

@@ -191,7 +191,7 @@ public struct Optimus: LearnedOptimizer {
     }
 
     public func optimizer(theta: [Float], horizon: Int? = nil) -> OptimusOptimizer {
-        precondition(theta.count == layout.count, "θ has \(theta.count) values, the layout \(layout.count)")
+        requireParameterCount(of: theta)
         return OptimusOptimizer(model: self, theta: theta, horizon: horizon)
     }
 

@@ -20,7 +20,7 @@ public struct OptimusOptimizer: Optimizer {
         self.model = model
         self.theta = theta
         self.horizon = horizon
-        decays = AdafactorFeatures.Decays(offsets: theta[model.decays.offset..<(model.decays.offset + 7)])
+        decays = AdafactorFeatures.Decays(offsets: theta[model.decays.range])
     }
 
     /// 4·d² for B (`Float`; none for `optimus-no-structure`), 4·d² for one head's attention scores over the d
@@ -35,7 +35,7 @@ public struct OptimusOptimizer: Optimizer {
     }
 
     /// The state of a run: the iterate, the Adafactor accumulators and the preconditioner.
-    public struct State: OptimizerState, Codable {
+    public struct State: OptimizerState, AdafactorFeatureState, Codable {
         public internal(set) var point: [Double]
         public internal(set) var iterate: [Double]
         public internal(set) var iterateValue: Double = .nan
@@ -73,9 +73,7 @@ public struct OptimusOptimizer: Optimizer {
                             gradientChange: zip(g, s.iterateGradient).map { $0 - $1 },
                             firstPair: s.features.iteration == 1)
         }
-        s.iterate = s.point
-        s.iterateValue = value
-        s.iterateGradient = g
+        s.enterStep(value: value, gradient: g)
         let z = AdafactorFeatures.update(&s.features, parameters: s.iterate, gradient: g, decays: decays)
         var meanMagnitude = 0.0
         var delta = step(&s, features: z, meanMagnitude: &meanMagnitude)

@@ -11,6 +11,53 @@ public enum GradientPrecision: String, Codable, Sendable {
     case double
 }
 
+/// A learned optimizer differentiated through a ``StepTape``: the public unroll entry points, their checks and the
+/// dispatch on ``GradientPrecision`` are written once here. A model supplies what the exact meta-gradient does not
+/// cover and the unroll with its network in a precision T.
+protocol TapedLearnedOptimizer: DifferentiableLearnedOptimizer {
+    /// Why the exact meta-gradient does not cover this configuration (the message of the precondition that stops the
+    /// unroll), nil when it does.
+    var exactGradientLimitation: String? { get }
+    /// The differentiated unroll with θ and the network in T (Float: the optimizer's own trajectory, bit for bit).
+    func unroll<T: NetworkScalar>(
+        theta: [T], state: inout Stepper.State, objective: any Objective, steps: Int, loss: StepLoss
+    ) -> UnrollGradient
+}
+
+extension TapedLearnedOptimizer {
+    public func unrollGradient(
+        theta: [Float], state: inout Stepper.State, objective: any Objective, steps: Int, loss: StepLoss
+    ) -> UnrollGradient {
+        unrollGradient(theta: theta, state: &state, objective: objective, steps: steps, loss: loss, precision: .single)
+    }
+
+    /// ``DifferentiableLearnedOptimizer/unrollGradient(theta:state:objective:steps:loss:)`` with the network in the
+    /// given precision. With `.single` the trajectory is bit-identical to the optimizer's own `update`; with `.double`
+    /// the network (and Optimus's B) run in Double inside the unroll, and what the state keeps in Float (Optimus's B
+    /// and power vector) is rounded to Float when the state is written back.
+    public func unrollGradient(
+        theta: [Float], state: inout Stepper.State, objective: any Objective, steps: Int, loss: StepLoss,
+        precision: GradientPrecision
+    ) -> UnrollGradient {
+        requireParameterCount(of: theta)
+        if let limitation = exactGradientLimitation { preconditionFailure(limitation) }
+        switch precision {
+        case .single:
+            return unroll(theta: theta, state: &state, objective: objective, steps: steps, loss: loss)
+        case .double:
+            return unrollGradient(theta: theta.map(Double.init), state: &state, objective: objective, steps: steps,
+                                  loss: loss)
+        }
+    }
+
+    /// The Double reference path with θ itself in Double (finite differences in θ need more than Float's 24 bits).
+    func unrollGradient(
+        theta: [Double], state: inout Stepper.State, objective: any Objective, steps: Int, loss: StepLoss
+    ) -> UnrollGradient {
+        unroll(theta: theta, state: &state, objective: objective, steps: steps, loss: loss)
+    }
+}
+
 /// One learned optimizer's step, recorded for its backward pass: the part that differs between models. The unroll
 /// (objective, Hessian–vector products, meta-loss, the order of the adjoint sweep) is shared by
 /// `differentiateUnroll(_:state:point:objective:steps:loss:parameterCount:)`.

@@ -8,6 +8,8 @@ public struct TensorSpec: Codable, Sendable, Equatable, Hashable {
     public var offset: Int
     /// Number of elements (the product of the shape).
     public var count: Int { shape.reduce(1, *) }
+    /// Its indices in the flat buffer, `offset..<(offset + count)`.
+    public var range: Range<Int> { offset..<(offset + count) }
 }
 
 /// The named tensors of a model laid out one after another in a single `[Float]` buffer.

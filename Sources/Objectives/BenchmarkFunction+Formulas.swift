@@ -5,6 +5,24 @@ import OptimusNumerics
 // Formulas, constants and conventions: docs/test-functions.md, *Definitions* and *Conventions*.
 
 extension BenchmarkFunction {
+    /// Ackley's constants a = 20, b = 0.2, c = 2π and the terms that f, ∇f, ∇²f and ∇²f·v all start from:
+    /// r = √(Σxₖ²/d), e₁ = exp(−b·r), e₂ = exp(m) with m = Σcos(c·xₖ)/d. One pass over x, sums in index order.
+    @inline(__always)
+    static func ackleyTerms(_ x: UnsafeBufferPointer<Double>)
+        -> (a: Double, b: Double, c: Double, r: Double, e1: Double, e2: Double, meanCosine: Double)
+    {
+        let a = 20.0, b = 0.2, c = 2 * Double.pi
+        let n = Double(x.count)
+        var s1 = 0.0, s2 = 0.0
+        for k in 0..<x.count {
+            s1 += x[k] * x[k]
+            s2 += cos(c * x[k])
+        }
+        let r = (s1 / n).squareRoot()
+        let meanCosine = s2 / n
+        return (a, b, c, r, exp(-b * r), exp(meanCosine), meanCosine)
+    }
+
     /// f(x); when `gradient` is non-nil, also writes ∇f(x) into it (every element is overwritten).
     ///
     /// Single pass (two for Griewank) over the buffer, no allocation, sums in index order, Double throughout.
@@ -14,14 +32,7 @@ extension BenchmarkFunction {
         switch self {
         // MARK: Many local minima
         case .ackley:
-            let a = 20.0, b = 0.2, c = 2 * Double.pi
-            var s1 = 0.0, s2 = 0.0
-            for k in 0..<d {
-                s1 += x[k] * x[k]
-                s2 += cos(c * x[k])
-            }
-            let r = (s1 / n).squareRoot()
-            let e1 = exp(-b * r), e2 = exp(s2 / n)
+            let (a, b, c, r, e1, e2, meanCosine) = Self.ackleyTerms(x)
             if let g = gradient {
                 // ∂/∂x_k: a·b·e1·x_k/(d·r) + e2·c·sin(c·x_k)/d; the first term is 0 at the cone point r = 0.
                 let t1 = r > 0 ? a * b * e1 / (n * r) : 0
@@ -29,7 +40,7 @@ extension BenchmarkFunction {
             }
             // −a·e1 − e2 + a + e written as −a·(e1 − 1) − e·(e2/e − 1) with expm1: exactly 0 at x = 0 (the textbook
             // order leaves 4e−16 there) and accurate to relative precision near the minimum.
-            return -a * expm1(-b * r) - M_E * expm1(s2 / n - 1)
+            return -a * expm1(-b * r) - M_E * expm1(meanCosine - 1)
 
         case .griewank:
             var sum = 0.0, product = 1.0

@@ -3,6 +3,15 @@ import OptimusNumerics
 // Notation as in BenchmarkFunction+Formulas.swift: x is 0-based, i = k + 1 is the 1-based SFU index, d = x.count.
 
 extension BenchmarkFunction {
+    /// Ackley's radial part g_k = A(r)·x_k with A = a·b·e1/(n·r): ∂/∂x_j = A·δ_jk + x_k·A′(r)·x_j/(n·r),
+    /// A′(r) = −a·b·e1·(b·r + 1)/(n·r²). Returns A and A′(r)/(n·r), both 0 at the cone point r = 0 (n = d; the
+    /// other terms from ``ackleyTerms(_:)``).
+    static func ackleyRadialCurvature(a: Double, b: Double, r: Double, e1: Double, n: Double)
+        -> (radial: Double, radialOuter: Double)
+    {
+        (r > 0 ? a * b * e1 / (n * r) : 0, r > 0 ? -a * b * e1 * (b * r + 1) / (n * r * r) / (n * r) : 0)
+    }
+
     /// The Hessian ∇²f(x) as a dense, symmetric d×d matrix.
     ///
     /// Analytic second derivatives of the formulas in ``evaluate(_:gradient:)``, for Newton directions and curvature
@@ -17,18 +26,8 @@ extension BenchmarkFunction {
         var h = Matrix<Double>(rows: d, columns: d)
         switch self {
         case .ackley:
-            let a = 20.0, b = 0.2, c = 2 * Double.pi
-            var s1 = 0.0, s2 = 0.0
-            for k in 0..<d {
-                s1 += x[k] * x[k]
-                s2 += cos(c * x[k])
-            }
-            let r = (s1 / n).squareRoot()
-            let e1 = exp(-b * r), e2 = exp(s2 / n)
-            // Radial part g_k = A(r)·x_k with A = a·b·e1/(n·r): ∂/∂x_j = A·δ_jk + x_k·A′(r)·x_j/(n·r),
-            // A′(r) = −a·b·e1·(b·r + 1)/(n·r²).
-            let radial = r > 0 ? a * b * e1 / (n * r) : 0
-            let radialOuter = r > 0 ? -a * b * e1 * (b * r + 1) / (n * r * r) / (n * r) : 0
+            let (a, b, c, r, e1, e2, _) = x.withUnsafeBufferPointer(Self.ackleyTerms)
+            let (radial, radialOuter) = Self.ackleyRadialCurvature(a: a, b: b, r: r, e1: e1, n: n)
             for j in 0..<d {
                 let sj = sin(c * x[j])
                 for k in 0..<d {

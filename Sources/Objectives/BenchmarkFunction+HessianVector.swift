@@ -29,16 +29,8 @@ extension BenchmarkFunction {
         var out = [Double](repeating: 0, count: d)
         switch self {
         case .ackley:
-            let a = 20.0, b = 0.2, c = 2 * Double.pi
-            var s1 = 0.0, s2 = 0.0
-            for k in 0..<d {
-                s1 += x[k] * x[k]
-                s2 += cos(c * x[k])
-            }
-            let r = (s1 / n).squareRoot()
-            let e1 = exp(-b * r), e2 = exp(s2 / n)
-            let radial = r > 0 ? a * b * e1 / (n * r) : 0
-            let radialOuter = r > 0 ? -a * b * e1 * (b * r + 1) / (n * r * r) / (n * r) : 0
+            let (a, b, c, r, e1, e2, _) = x.withUnsafeBufferPointer(Self.ackleyTerms)
+            let (radial, radialOuter) = Self.ackleyRadialCurvature(a: a, b: b, r: r, e1: e1, n: n)
             var xv = 0.0, sv = 0.0
             for k in 0..<d {
                 xv += x[k] * v[k]

@@ -36,17 +36,8 @@ public enum BenchmarkFunction: String, CaseIterable, Sendable, Codable {
 
     /// Looks a function up by canonical name, kebab-case name or display name (case-insensitive).
     public init?(name: String) {
-        func normalized(_ s: String) -> String {
-            String(s.lowercased().map { $0 == "-" || $0 == " " ? "_" : $0 })
-        }
-        let key = normalized(name)
-        if let f = BenchmarkFunction(rawValue: key) {
-            self = f
-        } else if let f = BenchmarkFunction.allCases.first(where: { normalized($0.displayName) == key }) {
-            self = f
-        } else {
-            return nil
-        }
+        guard let f = Self.named(name, separators: ["-", " "]) else { return nil }
+        self = f
     }
 
     /// Human-readable name, e.g. "Rotated Hyper-Ellipsoid".

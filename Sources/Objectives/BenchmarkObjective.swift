@@ -18,13 +18,10 @@ public struct BenchmarkObjective: Objective, Hashable, Codable {
 
     /// A benchmark objective; throws ``ObjectiveError`` for an invalid dimension or offset.
     public init(_ function: BenchmarkFunction, dimension: Int, offset: [Double]? = nil) throws(ObjectiveError) {
-        guard function.isValid(dimension: dimension), dimension <= Self.maximumDimension else {
+        guard Self.accepts(function, dimension: dimension) else {
             throw .invalidDimension(function: function, dimension: dimension)
         }
-        if let o = offset {
-            guard o.count == dimension else { throw .wrongLength(field: "offset", expected: dimension, actual: o.count) }
-            guard o.allSatisfy(\.isFinite) else { throw .nonFinite(field: "offset") }
-        }
+        try Self.validate(offset: offset, dimension: dimension)
         self.function = function
         self.dimension = dimension
         self.offset = offset
@@ -36,13 +33,6 @@ public struct BenchmarkObjective: Objective, Hashable, Codable {
         try self.init(f, dimension: dimension, offset: offset)
     }
 
-    /// The known global minimum f*(d) (on the domain box for Michalewicz and Schwefel).
-    public var fStar: Double { function.fStar(dimension: dimension) }
-
     /// A global minimizer x* (+ offset).
-    public var minimizer: [Double] {
-        let m = function.minimizer(dimension: dimension)
-        guard let o = offset else { return m }
-        return zip(m, o).map { $0 + $1 }
-    }
+    public var minimizer: [Double] { shifted(function.minimizer(dimension: dimension)) }
 }

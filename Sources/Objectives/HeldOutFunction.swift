@@ -72,17 +72,8 @@ public enum HeldOutFunction: String, CaseIterable, Codable, Sendable {
 
     /// Looks a function up by canonical name, kebab-case name or display name (case-insensitive).
     public init?(name: String) {
-        func normalized(_ s: String) -> String {
-            String(s.lowercased().map { $0 == "-" || $0 == " " || $0 == "–" ? "_" : $0 })
-        }
-        let key = normalized(name)
-        if let f = HeldOutFunction(rawValue: key) {
-            self = f
-        } else if let f = HeldOutFunction.allCases.first(where: { normalized($0.displayName) == key }) {
-            self = f
-        } else {
-            return nil
-        }
+        guard let f = Self.named(name, separators: ["-", " ", "–"]) else { return nil }
+        self = f
     }
 
     /// Human-readable name, e.g. "Cosine Mixture".
@@ -325,76 +316,5 @@ public enum HeldOutFunction: String, CaseIterable, Codable, Sendable {
             }
             return f
         }
-    }
-}
-
-/// Invalid input when building a ``HeldOutObjective``. The description names the field and what is valid.
-public enum HeldOutObjectiveError: Error, Equatable, CustomStringConvertible, Sendable {
-    /// No held-out function of that name; lists the valid names.
-    case unknownFunction(String)
-    /// The dimension is below 2 or above ``BenchmarkObjective/maximumDimension``.
-    case invalidDimension(function: HeldOutFunction, dimension: Int)
-    /// The offset has the wrong length or a non-finite value.
-    case invalidOffset(ObjectiveError)
-
-    public var description: String {
-        switch self {
-        case .unknownFunction(let name):
-            "function: unknown held-out function '\(name)'; valid names: "
-                + HeldOutFunction.allCases.map(\.rawValue).joined(separator: ", ")
-        case .invalidDimension(let f, let d):
-            "dimension: \(d) is not valid for \(f.rawValue); it must be an integer from 2 to "
-                + "\(BenchmarkObjective.maximumDimension)"
-        case .invalidOffset(let error):
-            error.description
-        }
-    }
-}
-
-/// A held-out function at a fixed dimension, optionally shifted by an offset o: f_o(x) = f(x − o), exactly as
-/// ``BenchmarkObjective`` shifts the training functions (the minimizer moves to x* + o, f* is unchanged, the domain
-/// box moves along).
-///
-/// Hessian–vector products use the protocol's finite-difference fallback
-/// (``Objective/finiteDifferenceHessianVectorProduct(at:direction:)``).
-public struct HeldOutObjective: Objective, Hashable, Codable {
-    /// Which function.
-    public let function: HeldOutFunction
-    /// Number of variables d.
-    public let dimension: Int
-    /// The shift o (length d), or nil for the unshifted function.
-    public let offset: [Double]?
-
-    /// A held-out objective; throws for a dimension outside 2…``BenchmarkObjective/maximumDimension`` or an offset
-    /// of the wrong length or with non-finite values.
-    public init(_ function: HeldOutFunction, dimension: Int, offset: [Double]? = nil) throws(HeldOutObjectiveError) {
-        guard function.isValid(dimension: dimension), dimension <= BenchmarkObjective.maximumDimension else {
-            throw .invalidDimension(function: function, dimension: dimension)
-        }
-        if let o = offset {
-            guard o.count == dimension else {
-                throw .invalidOffset(.wrongLength(field: "offset", expected: dimension, actual: o.count))
-            }
-            guard o.allSatisfy(\.isFinite) else { throw .invalidOffset(.nonFinite(field: "offset")) }
-        }
-        self.function = function
-        self.dimension = dimension
-        self.offset = offset
-    }
-
-    /// Looks the function up by name (see ``HeldOutFunction/init(name:)``).
-    public init(name: String, dimension: Int, offset: [Double]? = nil) throws(HeldOutObjectiveError) {
-        guard let f = HeldOutFunction(name: name) else { throw .unknownFunction(name) }
-        try self.init(f, dimension: dimension, offset: offset)
-    }
-
-    /// The global minimum f*(d) (unchanged by the offset).
-    public var fStar: Double { function.fStar(dimension: dimension) }
-
-    /// A global minimizer x* (+ offset), or nil where none is known in closed form.
-    public var minimizer: [Double]? {
-        guard let m = function.minimizer(dimension: dimension) else { return nil }
-        guard let o = offset else { return m }
-        return zip(m, o).map { $0 + $1 }
     }
 }

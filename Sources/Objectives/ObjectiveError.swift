@@ -13,7 +13,7 @@ public enum ObjectiveError: Error, Equatable, CustomStringConvertible, Sendable 
         switch self {
         case .unknownFunction(let name):
             "function: unknown name '\(name)'; valid names: "
-                + BenchmarkFunction.allCases.map(\.rawValue).joined(separator: ", ")
+                + BenchmarkFunction.names
         case .invalidDimension(let f, let d):
             "dimension: \(d) is not valid for \(f.rawValue); it must be \(f.validDimensions)"
                 + (d > BenchmarkObjective.maximumDimension ? " and at most \(BenchmarkObjective.maximumDimension)" : "")

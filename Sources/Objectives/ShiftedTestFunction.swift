@@ -1,11 +1,33 @@
 import OptimusNumerics
 
 /// A test-function formula on a box domain: what ``BenchmarkFunction`` and ``HeldOutFunction`` both provide.
-public protocol TestFunctionFormula: RawRepresentable<String>, Sendable {
+public protocol TestFunctionFormula: RawRepresentable<String>, CaseIterable, Sendable {
+    /// Human-readable name.
+    var displayName: String { get }
+    /// Whether the function is defined at `dimension`.
+    func isValid(dimension: Int) -> Bool
+    /// The known global minimum f*(d).
+    func fStar(dimension d: Int) -> Double
     /// The domain box [lo, hi] of every coordinate at dimension d.
     func domain(dimension d: Int) -> ClosedRange<Double>
     /// f(x), writing ∇f(x) into `gradient` when it is given.
     func evaluate(_ x: UnsafeBufferPointer<Double>, gradient: UnsafeMutableBufferPointer<Double>?) -> Double
+}
+
+extension TestFunctionFormula {
+    /// The function called `name`: its raw value, or its display name, compared case-insensitively after every
+    /// character of `separators` is read as `_` (the one lookup behind each formula's `init?(name:)`).
+    static func named(_ name: String, separators: Set<Character>) -> Self? {
+        func normalized(_ s: String) -> String {
+            String(s.lowercased().map { separators.contains($0) ? "_" : $0 })
+        }
+        let key = normalized(name)
+        if let f = Self(rawValue: key) { return f }
+        return allCases.first { normalized($0.displayName) == key }
+    }
+
+    /// The raw values of all functions, comma-separated (for error messages).
+    static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }
 
 /// A test function at a fixed dimension shifted by an optional offset o: f_o(x) = f(x − o). The minimizer moves to
@@ -20,6 +42,28 @@ public protocol ShiftedTestFunction: Objective {
 }
 
 extension ShiftedTestFunction {
+    /// Whether an objective of `function` at `dimension` can be built: the function is defined there and d is at most
+    /// ``BenchmarkObjective/maximumDimension``.
+    static func accepts(_ function: Formula, dimension: Int) -> Bool {
+        function.isValid(dimension: dimension) && dimension <= BenchmarkObjective.maximumDimension
+    }
+
+    /// Throws unless `offset` is nil or d finite values.
+    static func validate(offset: [Double]?, dimension: Int) throws(ObjectiveError) {
+        guard let o = offset else { return }
+        guard o.count == dimension else { throw .wrongLength(field: "offset", expected: dimension, actual: o.count) }
+        guard o.allSatisfy(\.isFinite) else { throw .nonFinite(field: "offset") }
+    }
+
+    /// The known global minimum f*(d) (unchanged by the offset).
+    public var fStar: Double { function.fStar(dimension: dimension) }
+
+    /// A point of the unshifted function moved by the offset (x + o), e.g. its minimizer.
+    func shifted(_ x: [Double]) -> [Double] {
+        guard let o = offset else { return x }
+        return zip(x, o).map { $0 + $1 }
+    }
+
     /// Per-coordinate lower and upper bounds of the (shifted) domain.
     public var bounds: (lower: [Double], upper: [Double]) {
         let r = function.domain(dimension: dimension)

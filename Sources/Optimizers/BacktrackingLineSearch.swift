@@ -37,7 +37,9 @@ public struct BacktrackingLineSearch: LineSearch, Equatable, Codable {
     public func update(_ s: inout State, phi: Double, derivative: Double) -> LineSearchOutcome {
         s.evaluations += 1
         let alpha = s.step
-        if phi.isFinite && phi <= s.phi0 + c1 * alpha * s.dphi0 { return .done(step: alpha) }
+        if phi.isFinite && hasSufficientDecrease(phi, step: alpha, c1: c1, phi0: s.phi0, dphi0: s.dphi0) {
+            return .done(step: alpha)
+        }
         if s.evaluations >= maxEvaluations { return .failed }
         var next = minShrink * alpha
         if phi.isFinite, let q = quadraticMinimizer(0, s.phi0, s.dphi0, alpha, phi) {

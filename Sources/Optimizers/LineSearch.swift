@@ -93,6 +93,12 @@ public enum LineSearchMethod: Sendable, Equatable, Codable {
     }
 }
 
+/// The sufficient-decrease (Armijo) condition of both line searches, φ(α) ≤ φ(0) + c₁·α·φ'(0); false for a NaN φ.
+@inlinable
+func hasSufficientDecrease(_ phi: Double, step alpha: Double, c1: Double, phi0: Double, dphi0: Double) -> Bool {
+    phi <= phi0 + c1 * alpha * dphi0
+}
+
 /// The minimizer of the cubic that interpolates (a, fa, da) and (b, fb, db), or nil if it does not exist.
 /// Nocedal & Wright (3.59).
 @inlinable

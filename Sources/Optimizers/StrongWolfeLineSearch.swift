@@ -57,7 +57,7 @@ public struct StrongWolfeLineSearch: LineSearch, Equatable, Codable {
         s.evaluations += 1
         let alpha = s.step
         let finite = phi.isFinite && dphi.isFinite
-        let sufficient = finite && phi <= s.phi0 + c1 * alpha * s.dphi0
+        let sufficient = finite && hasSufficientDecrease(phi, step: alpha, c1: c1, phi0: s.phi0, dphi0: s.dphi0)
         if sufficient && phi < s.bestSufficient.phi { s.bestSufficient = (alpha, phi) }
         if sufficient && abs(dphi) <= -c2 * s.dphi0 { return .done(step: alpha) }
 
