@@ -42,6 +42,7 @@ build: deps
 # The Python tests run in a project-local virtual environment (.venv, made by scripts/python-env.sh from the system's
 # python3; it installs python3-venv with apt where missing). XCTest is disabled: every test is Swift Testing.
 test: build
+	python3 scripts/module_graph.py --check
 	OPTIMUS_BIN=$(CURDIR)/.build/debug/optimus "$$(scripts/python-env.sh)" -m pytest -q python/tests
 	$(SWIFT) test --skip-build --disable-xctest
 

@@ -4,19 +4,18 @@ import PackageDescription
 let package = Package(
     name: "swift-optimus",
     platforms: [.macOS(.v15)],
+    // The public API: the umbrella and the modules a user builds on. The layers beneath them (OptimusNumerics,
+    // OptimusSupport, NeuralNetworks, Plotting, OptimusServer, the C kernels) are internal targets, not products;
+    // `import OptimusKit` re-exports them for code that needs a matrix, a seeded generator or a layer.
     products: [
         .library(name: "OptimusKit", targets: ["OptimusKit"]),
-        .library(name: "OptimusNumerics", targets: ["OptimusNumerics"]),
         .library(name: "Objectives", targets: ["Objectives"]),
         .library(name: "Optimizers", targets: ["Optimizers"]),
-        .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
         .library(name: "LearnedOptimizers", targets: ["LearnedOptimizers"]),
-        .library(name: "OptimusServer", targets: ["OptimusServer"]),
         .library(name: "MetaTraining", targets: ["MetaTraining"]),
         .library(name: "TaskFamilies", targets: ["TaskFamilies"]),
         .library(name: "TrainingRuns", targets: ["TrainingRuns"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
-        .library(name: "Plotting", targets: ["Plotting"]),
         .library(name: "HumanoidSimulation", targets: ["HumanoidSimulation"]),
         .library(name: "HumanMotion", targets: ["HumanMotion"]),
         .executable(name: "optimus", targets: ["optimus"]),
@@ -40,7 +39,7 @@ let package = Package(
         .target(name: "Optimizers", dependencies: ["OptimusNumerics", "Objectives"]),
         .target(name: "NeuralNetworks", dependencies: ["OptimusNumerics"]),
         .target(name: "LearnedOptimizers", dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "NeuralNetworks"]),
-        .target(name: "OptimusServer", dependencies: ["Optimizers", "LearnedOptimizers", "OptimusSupport"]),
+        .target(name: "OptimusServer", dependencies: ["OptimusNumerics", "Optimizers", "LearnedOptimizers", "OptimusSupport"]),
         .target(name: "Plotting"),
         // The outer trainers and the inner-problem interface; the concrete task families sit above it.
         .target(name: "MetaTraining", dependencies: ["OptimusNumerics", "Objectives", "Optimizers", "LearnedOptimizers"]),

@@ -5,35 +5,8 @@ import MetaTraining
 import Objectives
 import Optimizers
 import OptimusNumerics
+import OptimusSupport
 import TaskFamilies
-
-/// One line of `metrics.jsonl`.
-public struct TrainingMetrics: Codable, Sendable, Equatable {
-    public var step: Int
-    /// The mean training meta-loss of the outer steps since the previous line (one step unless
-    /// ``TrainingConfiguration/metricsEvery`` > 1).
-    public var loss: Double
-    /// The mean norm of the meta-gradient estimate over the same steps (before clipping).
-    public var gradientNorm: Double
-    /// Inner steps run over the same steps.
-    public var innerSteps: Int
-    public var seconds: Double
-    public var cpuSeconds: Double
-    /// CPU seconds spent on meta-training alone: ``cpuSeconds`` without the validation runs (which cost the same
-    /// per run for every estimator but happen at different CPU spacings); nil in lines written before it existed.
-    public var trainingCPUSeconds: Double?
-    public var nonFiniteGradient: Bool
-    public var validationLoss: Double?
-    /// The estimator (``MetaGradientEstimatorKind``); nil in lines written before estimators were selectable (PES).
-    public var estimator: String?
-    /// Particles whose backward pass was non-finite (backprop, hybrid; omitted when 0).
-    public var nonFiniteParticles: Int?
-    /// The hybrid's pooled variances of its ES and reparameterization particle means and the weight w of the
-    /// latter (``HybridCombination``); nil for the other estimators (and the variances with one particle).
-    public var esVariance: Double?
-    public var reparameterizationVariance: Double?
-    public var reparameterizationWeight: Double?
-}
 
 /// `optimus train`: meta-trains on a configuration with its estimator (PES by default), with checkpoints, resume,
 /// metrics, validation and a curve.
@@ -73,27 +46,31 @@ public enum MetaTrainingRun {
             name: configuration.model.kind, preset: configuration.model.preset, seed: configuration.model.seed,
             stepScale: configuration.model.stepScale, curvaturePrior: configuration.model.curvaturePrior)
         else { throw MetaTrainingError.invalid("model", "unknown kind or preset") }
-        var checkpoint = untrained
-        if !configuration.model.initialCheckpoint.isEmpty {
-            // Fine-tuning: θ₀ from a trained checkpoint of the same model (kind and preset).
-            let url = URL(fileURLWithPath: configuration.model.initialCheckpoint)
-            let given: Checkpoint
-            do { given = try Checkpoint.read(from: url) } catch {
-                throw MetaTrainingError.invalid("model.initialCheckpoint", "\(url.path): \(error)")
-            }
-            guard given.kind == untrained.kind,
-                  LearnedOptimizerCatalog.sameModel(given, untrained, ignoringStepOptions: true) else {
-                throw MetaTrainingError.invalid("model.initialCheckpoint", "\(url.path) holds \(given.kind) "
-                    + "(\(given.configuration)), not \(configuration.model.kind) with preset \(configuration.model.preset)")
-            }
-            // θ₀ from the given checkpoint, in the configured step unit (the same layout either way).
-            checkpoint = given.configuration == untrained.configuration ? given
-                : try LearnedOptimizerCatalog.withStepOptions(
-                    given, stepScale: configuration.model.stepScale,
-                    curvaturePrior: given.kind == Optimus.kind ? configuration.model.curvaturePrior : nil)
-        }
+        let checkpoint = try initialCheckpoint(configuration, untrained: untrained)
         try train(checkpoint, tasks: try taskFamily(configuration), configuration, output, resume, communicator, cpuBudget,
                   progress)
+    }
+
+    /// θ₀ of a run: the untrained model, or, when `model.initialCheckpoint` is set (fine-tuning), that checkpoint's θ
+    /// (it must hold the same model: kind and preset) in the configured step options.
+    static func initialCheckpoint(_ configuration: TrainingConfiguration, untrained: Checkpoint) throws -> Checkpoint {
+        guard !configuration.model.initialCheckpoint.isEmpty else { return untrained }
+        // Fine-tuning: θ₀ from a trained checkpoint of the same model (kind and preset).
+        let url = URL(fileURLWithPath: configuration.model.initialCheckpoint)
+        let given: Checkpoint
+        do { given = try Checkpoint.read(from: url) } catch {
+            throw MetaTrainingError.invalid("model.initialCheckpoint", "\(url.path): \(error)")
+        }
+        guard given.kind == untrained.kind,
+              LearnedOptimizerCatalog.sameModel(given, untrained, ignoringStepOptions: true) else {
+            throw MetaTrainingError.invalid("model.initialCheckpoint", "\(url.path) holds \(given.kind) "
+                + "(\(given.configuration)), not \(configuration.model.kind) with preset \(configuration.model.preset)")
+        }
+        // θ₀ from the given checkpoint, in the configured step unit (the same layout either way).
+        return given.configuration == untrained.configuration ? given
+            : try LearnedOptimizerCatalog.withStepOptions(
+                given, stepScale: configuration.model.stepScale,
+                curvaturePrior: given.kind == Optimus.kind ? configuration.model.curvaturePrior : nil)
     }
 
     /// The task family a configuration trains on (``TrainingConfiguration/taskFamily``).
@@ -143,6 +120,51 @@ public enum MetaTrainingRun {
         }
     }
 
+    /// Where the loop starts: the saved state and metrics of `output` when resuming (only the length of the run may
+    /// change), or a fresh state, after writing the configuration (rank 0 only writes).
+    static func startOrResume<E: MetaGradientEstimator>(
+        _ trainer: MetaTrainer<E>, theta0: [Float], _ config: TrainingConfiguration, output: URL, resume: Bool,
+        writer: Bool
+    ) throws -> (MetaTrainer<E>.State, [TrainingMetrics]) {
+        let fm = FileManager.default
+        let configURL = output.appendingPathComponent("config.json")
+        let stateURL = output.appendingPathComponent("training-state.bin")
+        let metricsURL = output.appendingPathComponent("metrics.jsonl")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        if resume && fm.fileExists(atPath: stateURL.path) {
+            // Only the length of the run may change on resume (to extend it): every other field shapes the
+            // trajectory that the saved state continues.
+            var stored = try TrainingConfiguration.decode(Data(contentsOf: configURL))
+            let storedSteps = stored.outerSteps
+            stored.outerSteps = config.outerSteps
+            guard stored == config else {
+                throw MetaTrainingError.state("config.json in \(output.path) differs from the given configuration; "
+                    + "resume with the same configuration (only outerSteps may change), or use a new output folder")
+            }
+            let state = try readState(stateURL, as: MetaTrainer<E>.State.self)
+            if storedSteps != config.outerSteps && writer {
+                guard config.outerSteps >= state.outerStep else {
+                    throw MetaTrainingError.invalid("outerSteps", "\(config.outerSteps) is below the \(state.outerStep) "
+                        + "steps already run in \(output.path)")
+                }
+                try encoder.encode(config).write(to: configURL, options: .atomic)
+            }
+            let history = ((try? readMetrics(metricsURL)) ?? []).filter { $0.step <= state.outerStep }
+            if writer { try writeMetrics(history, to: metricsURL) }  // drop steps after the checkpoint: redone
+            return (state, history)
+        } else {
+            if !resume && fm.fileExists(atPath: stateURL.path) {
+                throw MetaTrainingError.state("\(output.path) already holds a run; pass --resume or choose a new folder")
+            }
+            if writer {
+                try encoder.encode(config).write(to: configURL, options: .atomic)
+                try? fm.removeItem(at: metricsURL)
+            }
+            return (trainer.initialState(theta: theta0), [])
+        }
+    }
+
     /// The training loop: one outer step after another, with checkpoints, resume, metrics and validation.
     static func train<E: MetaGradientEstimator, M: LearnedOptimizer, Tasks: TrainingTaskFamily>(
         _ trainer: MetaTrainer<E>, model: M, theta0: [Float], tasks: Tasks, _ config: TrainingConfiguration,
@@ -161,44 +183,10 @@ public enum MetaTrainingRun {
         let fm = FileManager.default
         let writer = communicator.rank == 0  // only rank 0 writes files and reports
         if writer { try fm.createDirectory(at: output, withIntermediateDirectories: true) }
-        let configURL = output.appendingPathComponent("config.json")
         let stateURL = output.appendingPathComponent("training-state.bin")
         let metricsURL = output.appendingPathComponent("metrics.jsonl")
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        var state: MetaTrainer<E>.State
-        var history: [TrainingMetrics] = []
-        if resume && fm.fileExists(atPath: stateURL.path) {
-            // Only the length of the run may change on resume (to extend it): every other field shapes the
-            // trajectory that the saved state continues.
-            var stored = try TrainingConfiguration.decode(Data(contentsOf: configURL))
-            let storedSteps = stored.outerSteps
-            stored.outerSteps = config.outerSteps
-            guard stored == config else {
-                throw MetaTrainingError.state("config.json in \(output.path) differs from the given configuration; "
-                    + "resume with the same configuration (only outerSteps may change), or use a new output folder")
-            }
-            state = try readState(stateURL, as: MetaTrainer<E>.State.self)
-            if storedSteps != config.outerSteps && writer {
-                guard config.outerSteps >= state.outerStep else {
-                    throw MetaTrainingError.invalid("outerSteps", "\(config.outerSteps) is below the \(state.outerStep) "
-                        + "steps already run in \(output.path)")
-                }
-                try encoder.encode(config).write(to: configURL, options: .atomic)
-            }
-            history = (try? readMetrics(metricsURL)) ?? []
-            history = history.filter { $0.step <= state.outerStep }
-            if writer { try writeMetrics(history, to: metricsURL) }  // drop steps after the checkpoint: redone
-        } else {
-            if !resume && fm.fileExists(atPath: stateURL.path) {
-                throw MetaTrainingError.state("\(output.path) already holds a run; pass --resume or choose a new folder")
-            }
-            if writer {
-                try encoder.encode(config).write(to: configURL, options: .atomic)
-                try? fm.removeItem(at: metricsURL)
-            }
-            state = trainer.initialState(theta: theta0)
-        }
+        var (state, history) = try startOrResume(trainer, theta0: theta0, config, output: output, resume: resume,
+                                                 writer: writer)
         let validationTasks: [Tasks.Spec] = {
             var g = Xoshiro256StarStar(seed: config.validation.seed)
             return (0..<config.validation.tasks).map { _ in tasks.sample(using: &g) }
@@ -274,7 +262,7 @@ public enum MetaTrainingRun {
                 ].merging(perturbationProvenance) { a, _ in a }).write(to: output.appendingPathComponent("\(config.model.kind)-best.safetensors"))
             }
             if logNow {
-                let line = try JSONEncoder().encode(m) + Data("\n".utf8)
+                let line = try JSONLines.line(m, encoder: JSONEncoder())
                 try metricsHandle?.write(contentsOf: line)
             }
             let done = state.outerStep - firstStep
@@ -302,156 +290,5 @@ public enum MetaTrainingRun {
             if budgetReached { break }
         }
         try stateWriter.finish()
-    }
-
-    /// Mean meta-loss of a checkpoint on `tasks` tasks drawn with `seed` from the configuration's task family (each run
-    /// for `steps` steps): checking a trained optimizer, or choosing between checkpoints, on more tasks than the
-    /// run's own validation used (and on a seed other than the run's validation seed).
-    public static func heldOutLoss(configuration: TrainingConfiguration, checkpoint: Checkpoint, tasks: Int, seed: UInt64,
-                                   steps: Int) throws -> Double {
-        try configuration.validate()
-        guard tasks >= 1, steps >= 1 else { throw MetaTrainingError.invalid("tasks/steps", "must be ≥ 1") }
-        BLAS.setThreadCount(1)
-        func loss<Family: TrainingTaskFamily>(_ family: Family) throws -> Double {
-            var g = Xoshiro256StarStar(seed: seed)
-            let specs = (0..<tasks).map { _ in family.sample(using: &g) }
-            return try LearnedOptimizerRegistry.visit(checkpoint, with: HeldOutVisitor(
-                family: family, specs: specs, steps: steps, normalizer: configuration.normalizer))
-        }
-        return try loss(try taskFamily(configuration))
-    }
-
-    /// ``validationLoss(_:theta:family:tasks:steps:normalizer:)`` of the checkpoint's model.
-    struct HeldOutVisitor<Family: TrainingTaskFamily>: LearnedOptimizerVisitor {
-        let family: Family
-        let specs: [Family.Spec]
-        let steps: Int
-        let normalizer: MetaLossNormalizer
-
-        func visit<M: DifferentiableLearnedOptimizer>(_ model: M, theta: [Float]) -> Double where M.Stepper.State: Codable {
-            validationLoss(model, theta: theta, family: family, tasks: specs, steps: steps, normalizer: normalizer)
-        }
-    }
-
-    /// Mean normalized meta-loss of θ over fixed held-out tasks (each run for `steps` steps), in task order.
-    public static func validationLoss<M: LearnedOptimizer, Tasks: TrainingTaskFamily>(
-        _ model: M, theta: [Float], family: Tasks, tasks: [Tasks.Spec], steps: Int, normalizer: MetaLossNormalizer
-    ) -> Double {
-        let optimizer = model.optimizer(theta: theta, horizon: steps)
-        var losses = [Double](repeating: 0, count: tasks.count)
-        losses.withUnsafeMutableBufferPointer { buffer in
-            nonisolated(unsafe) let out = buffer
-            DispatchQueue.concurrentPerform(iterations: tasks.count) { i in
-                let (objective, x0, fStar) = family.build(tasks[i])
-                var s = optimizer.makeState(start: x0)
-                let f0 = objective.value(at: x0)
-                var sum = 0.0
-                for _ in 0..<steps {
-                    let (f, g) = objective.valueAndGradient(at: s.point)
-                    let finite = f.isFinite && g.allSatisfy(\.isFinite)
-                    sum += normalizer.loss(value: finite ? f : .nan, start: f0, fStar: fStar)
-                    _ = optimizer.update(&s, value: finite ? f : .nan, gradient: g)
-                }
-                out[i] = sum / Double(steps)
-            }
-        }
-        return Statistics.mean(losses)
-    }
-
-    // MARK: Files
-
-    static let stateMagic = Data("OPTIMUS-TRAINING-STATE-1\n".utf8)
-
-    /// The bytes of a training-state file: the magic line, then ``BinaryCoder``'s encoding.
-    static func encodeState<S: Encodable>(_ state: S, capacity: Int = 0) throws -> Data {
-        try BinaryCoder.encode(state, after: stateMagic, capacity: capacity)
-    }
-
-    static func readState<S: Decodable>(_ url: URL, as type: S.Type) throws -> S {
-        let data = try Data(contentsOf: url)
-        guard data.starts(with: stateMagic) else {
-            throw MetaTrainingError.state("\(url.path) is not a swift-optimus training state (version 1)")
-        }
-        do { return try BinaryCoder.decode(type, from: data.dropFirst(stateMagic.count)) } catch {
-            throw MetaTrainingError.state("\(url.path) is truncated or corrupted (\(error))")
-        }
-    }
-
-    /// Write to a temporary file in the same folder, fsync, rename: a reader sees the old file or the new one.
-    static func atomicWrite(_ data: Data, to url: URL) throws {
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw MetaTrainingError.state("cannot create \(temporary.path)")
-        }
-        let handle = try FileHandle(forWritingTo: temporary)
-        try handle.write(contentsOf: data)
-        try handle.synchronize()
-        try handle.close()
-        guard rename(temporary.path, url.path) == 0 else {
-            throw MetaTrainingError.state("cannot rename \(temporary.path) to \(url.path)")
-        }
-    }
-
-    static func readMetrics(_ url: URL) throws -> [TrainingMetrics] {
-        let text = try String(contentsOf: url, encoding: .utf8)
-        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(TrainingMetrics.self, from: Data($0.utf8)) }
-    }
-
-    static func writeMetrics(_ metrics: [TrainingMetrics], to url: URL) throws {
-        var data = Data()
-        for m in metrics { data += try JSONEncoder().encode(m) + Data("\n".utf8) }
-        try atomicWrite(data, to: url)
-    }
-
-    static func appendHandle(_ url: URL) throws -> FileHandle {
-        if !FileManager.default.fileExists(atPath: url.path),
-           !FileManager.default.createFile(atPath: url.path, contents: nil) {
-            throw MetaTrainingError.state("cannot create \(url.path)")
-        }
-        let h = try FileHandle(forWritingTo: url)
-        try h.seekToEnd()
-        return h
-    }
-
-    /// `x` if finite (JSON has no NaN or infinity), else nil.
-    static func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
-
-    static func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-    }
-
-}
-
-/// Writes files with ``MetaTrainingRun/atomicWrite(_:to:)`` on a background thread, one at a time: the caller waits
-/// only for the previous write (so at most one is in flight), and ``finish()`` waits for the last one and throws the
-/// first error a write met. A training state of the Optimus paper preset is ~100 MB, and its write and fsync kept
-/// both cores idle for ~0.25 s per checkpoint.
-final class BackgroundFileWriter: @unchecked Sendable {
-    private let queue = DispatchQueue(label: "swift-optimus.state-writer")
-    private let lock = NSLock()
-    private var failure: (any Error)?
-
-    func write(_ data: Data, to url: URL) throws {
-        try finish()
-        queue.async {
-            do { try MetaTrainingRun.atomicWrite(data, to: url) } catch {
-                self.lock.lock()
-                if self.failure == nil { self.failure = error }
-                self.lock.unlock()
-            }
-        }
-    }
-
-    func finish() throws {
-        queue.sync {}
-        lock.lock()
-        defer { lock.unlock() }
-        if let failure {
-            self.failure = nil
-            throw failure
-        }
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import OptimusKit
-import OptimusNumerics
 
 /// Exit codes of the command-line contract (BSD sysexits), documented in the README.
 enum ExitStatus {
