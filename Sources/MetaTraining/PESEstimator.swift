@@ -17,61 +17,66 @@ public struct PESParticle<State: Codable & Sendable>: Codable, Sendable, Traject
     public var generator: Xoshiro256StarStar
 }
 
+/// Where an antithetic ES estimator credits a truncation's losses: to the accumulated ξ + ε (PES) or to ε alone
+/// (truncated ES). The one difference between ``PESEstimator`` and ``TruncatedESEstimator``.
+public protocol ESCredit: Sendable {
+    static var kind: MetaGradientEstimatorKind { get }
+    /// Whether the losses are credited to the accumulated perturbation ξ + ε (PES) instead of ε alone.
+    static var persistent: Bool { get }
+}
+
+/// PES's credit: the accumulated ξ + ε.
+public enum PersistentCredit: ESCredit {
+    public static var kind: MetaGradientEstimatorKind { .pes }
+    public static var persistent: Bool { true }
+}
+
+/// Truncated ES's credit: this truncation's ε alone.
+public enum TruncationCredit: ESCredit {
+    public static var kind: MetaGradientEstimatorKind { .truncatedES }
+    public static var persistent: Bool { false }
+}
+
+/// Antithetic evolution strategies over truncations: per truncation a particle draws a fresh ε from its stream
+/// (seed, truncation, index), unrolls U slots of both members of its pair θ ± ε and forms the estimate
+/// (``PESGradient``), crediting the truncation's losses as `Credit` says. Use it as ``PESEstimator`` or
+/// ``TruncatedESEstimator``.
+public struct AntitheticESEstimator<Problem: InnerProblem, Credit: ESCredit>: MetaGradientEstimator {
+    public typealias Particle = PESParticle<Problem.State>
+    public let problem: Problem
+    public let configuration: PESConfiguration
+
+    public init(problem: Problem, configuration: PESConfiguration) {
+        self.problem = problem
+        self.configuration = configuration
+    }
+
+    public static var kind: MetaGradientEstimatorKind { Credit.kind }
+    public var innerStepsPerParticle: Int { 2 * configuration.truncationLength }
+
+    public func initialParticle(index: Int) -> Particle {
+        antitheticParticle(problem, configuration, index: index)
+    }
+
+    public func advance(_ particle: inout Particle, theta: [Float], truncation: Int, index: Int) -> ParticleEstimate {
+        antitheticTruncation(problem, configuration, &particle, theta: theta, truncation: truncation, index: index,
+                             persistent: Credit.persistent)
+    }
+}
+
 /// Persistent Evolution Strategies (Vicol, Metz & Sohl-Dickstein 2021) as in learned_optimization's `TruncatedPES`
 /// (`docs/adafactor-mlp-and-pes.md`, *PES meta-training*).
 ///
 /// Per truncation a particle draws a fresh ε from its stream (seed, truncation, index), unrolls U slots of both
 /// members of its pair and forms the PES estimate (``PESGradient``), crediting the truncation's losses to the
 /// accumulated ξ + ε: an unbiased estimate of the gradient of the Gaussian-smoothed full-trajectory meta-loss.
-public struct PESEstimator<Problem: InnerProblem>: MetaGradientEstimator {
-    public typealias Particle = PESParticle<Problem.State>
-    public let problem: Problem
-    public let configuration: PESConfiguration
-
-    public init(problem: Problem, configuration: PESConfiguration) {
-        self.problem = problem
-        self.configuration = configuration
-    }
-
-    public static var kind: MetaGradientEstimatorKind { .pes }
-    public var innerStepsPerParticle: Int { 2 * configuration.truncationLength }
-
-    public func initialParticle(index: Int) -> Particle {
-        antitheticParticle(problem, configuration, index: index)
-    }
-
-    public func advance(_ particle: inout Particle, theta: [Float], truncation: Int, index: Int) -> ParticleEstimate {
-        antitheticTruncation(problem, configuration, &particle, theta: theta, truncation: truncation, index: index,
-                             persistent: true)
-    }
-}
+public typealias PESEstimator<Problem: InnerProblem> = AntitheticESEstimator<Problem, PersistentCredit>
 
 /// Truncated ES: ``PESEstimator`` without the accumulator. Each truncation's losses are credited to that truncation's
 /// ε alone, ĝ = mean_t(ℓ⁺_t − ℓ⁻_t)·ε/(2σ²): an unbiased estimate of the smoothed *truncated* meta-loss (the pair's
 /// state at the truncation's start held fixed), hence biased for the full trajectory. Kept for comparison; its
 /// particles have PES's layout (ξ stays 0), so states of runs made with `pes.persistent = false` still load.
-public struct TruncatedESEstimator<Problem: InnerProblem>: MetaGradientEstimator {
-    public typealias Particle = PESParticle<Problem.State>
-    public let problem: Problem
-    public let configuration: PESConfiguration
-
-    public init(problem: Problem, configuration: PESConfiguration) {
-        self.problem = problem
-        self.configuration = configuration
-    }
-
-    public static var kind: MetaGradientEstimatorKind { .truncatedES }
-    public var innerStepsPerParticle: Int { 2 * configuration.truncationLength }
-
-    public func initialParticle(index: Int) -> Particle {
-        antitheticParticle(problem, configuration, index: index)
-    }
-
-    public func advance(_ particle: inout Particle, theta: [Float], truncation: Int, index: Int) -> ParticleEstimate {
-        antitheticTruncation(problem, configuration, &particle, theta: theta, truncation: truncation, index: index,
-                             persistent: false)
-    }
-}
+public typealias TruncatedESEstimator<Problem: InnerProblem> = AntitheticESEstimator<Problem, TruncationCredit>
 
 func antitheticParticle<Problem: InnerProblem>(_ problem: Problem, _ c: PESConfiguration, index: Int)
     -> PESParticle<Problem.State>
