@@ -8,7 +8,7 @@ import OptimusNumerics
 public struct PESParticle<State: Codable & Sendable>: Codable, Sendable, TrajectoryParticle {
     public var positive: State
     public var negative: State
-    /// ξ, the sum of the perturbations since the trajectory began (kept at 0 by truncated ES).
+    /// ξ, the sum of the perturbations since the trajectory began (empty for truncated ES, which never reads it).
     public var accumulator: [Double]
     public var innerStep: Int
     public var length: Int
@@ -55,11 +55,14 @@ public struct AntitheticESEstimator<Problem: InnerProblem, Credit: ESCredit>: Me
     public var innerStepsPerParticle: Int { 2 * configuration.truncationLength }
 
     public func initialParticle(index: Int) -> Particle {
-        antitheticParticle(problem, configuration, index: index)
+        antitheticParticle(problem, configuration, index: index, accumulates: Credit.persistent)
     }
 
     public func advance(_ particle: inout Particle, theta: [Float], truncation: Int, index: Int) -> ParticleEstimate {
-        antitheticTruncation(problem, configuration, &particle, theta: theta, truncation: truncation, index: index,
+        // Truncated ES never reads ξ. States written before this kept it as θ-sized zeros (most of a training
+        // state's bytes); drop them, which changes no number, so the next state written is small.
+        if !Credit.persistent && !particle.accumulator.isEmpty { particle.accumulator = [] }
+        return antitheticTruncation(problem, configuration, &particle, theta: theta, truncation: truncation, index: index,
                              persistent: Credit.persistent)
     }
 }
@@ -74,16 +77,19 @@ public typealias PESEstimator<Problem: InnerProblem> = AntitheticESEstimator<Pro
 
 /// Truncated ES: ``PESEstimator`` without the accumulator. Each truncation's losses are credited to that truncation's
 /// ε alone, ĝ = mean_t(ℓ⁺_t − ℓ⁻_t)·ε/(2σ²): an unbiased estimate of the smoothed *truncated* meta-loss (the pair's
-/// state at the truncation's start held fixed), hence biased for the full trajectory. Kept for comparison; its
-/// particles have PES's layout (ξ stays 0), so states of runs made with `pes.persistent = false` still load.
+/// state at the truncation's start held fixed), hence biased for the full trajectory. Its particles have PES's layout
+/// with an empty ξ, so states of runs made with `pes.persistent = false`, and older states that kept a ξ of zeros,
+/// still load (the zeros are dropped at the next truncation).
 public typealias TruncatedESEstimator<Problem: InnerProblem> = AntitheticESEstimator<Problem, TruncationCredit>
 
-func antitheticParticle<Problem: InnerProblem>(_ problem: Problem, _ c: PESConfiguration, index: Int)
-    -> PESParticle<Problem.State>
+/// A particle's first pair; ξ = 0 with θ's length when the estimator `accumulates` (PES), else empty (truncated ES).
+func antitheticParticle<Problem: InnerProblem>(_ problem: Problem, _ c: PESConfiguration, index: Int,
+                                               accumulates: Bool) -> PESParticle<Problem.State>
 {
     let start = firstTrajectory(problem, c, index: index)
     return PESParticle(positive: start.state, negative: start.state,
-                       accumulator: [Double](repeating: 0, count: problem.parameterCount), innerStep: start.innerStep,
+                       accumulator: [Double](repeating: 0, count: accumulates ? problem.parameterCount : 0),
+                       innerStep: start.innerStep,
                        length: start.length, done: false, generator: start.generator)
 }
 
