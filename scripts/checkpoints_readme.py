@@ -43,9 +43,13 @@ def main():
         data = shipped.read_bytes()
         header = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])
         provenance = json.loads(header["__metadata__"]["provenance"])
-        best = "best" in provenance.get("source", "")
-        source = folder / (f"{kind}-best.safetensors" if best else f"{kind}.safetensors")
-        assert source.read_bytes() == data, f"{shipped} is not {source}"
+        # The shipped θ is the run's latest or best θ, or a snapshot of an earlier latest θ kept as
+        # `<kind>-shipped.safetensors` in the run's folder (the run continues and overwrites its latest).
+        candidates = [folder / f"{kind}-shipped.safetensors", folder / f"{kind}-best.safetensors",
+                      folder / f"{kind}.safetensors"]
+        source = next((c for c in candidates if c.exists() and c.read_bytes() == data), None)
+        best = source is not None and source.name.endswith("-best.safetensors")
+        assert source is not None, f"{shipped} is none of {', '.join(str(c) for c in candidates)}"
         count = sum(int(__import__("math").prod(v["shape"])) for k, v in header.items() if k != "__metadata__")
         last = metrics[-1]
         train = sum(m["loss"] for m in metrics[-100:]) / min(100, len(metrics))
