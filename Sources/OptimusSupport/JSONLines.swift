@@ -69,10 +69,11 @@ public final class JSONLinesFile<Record: Codable & Sendable>: Sendable {
         guard let data = contents else { return [] }
         let decoder = makeRecordDecoder()
         var out: [Record] = []
-        for (i, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() where !line.isEmpty {
+        let lines = data.split(separator: UInt8(ascii: "\n"))
+        for (i, line) in lines.enumerated() where !line.isEmpty {
             do { out.append(try decoder.decode(Record.self, from: Data(line))) } catch {
                 // A torn last line is what an interrupted evaluation leaves; anything else is corrupt.
-                if i == data.split(separator: UInt8(ascii: "\n")).count - 1, data.last != UInt8(ascii: "\n") { break }
+                if i == lines.count - 1, data.last != UInt8(ascii: "\n") { break }
                 throw .unreadable(path: url.path, reason: "line \(i + 1) is not a valid record: \(error)")
             }
         }
