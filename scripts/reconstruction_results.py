@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import pathlib
+import re
 import statistics
 import subprocess
 import sys
@@ -39,15 +40,17 @@ out = pathlib.Path(args.output)
 out.mkdir(parents=True, exist_ok=True)
 
 clips = ["walk", "dance_a"]
-optimizers = ["lbfgs", "adam", "optimus", "adafactor-mlp", "optimus-scaled", "adafactor-mlp-scaled", "lbfgs-residual"]
+optimizers = ["lbfgs", "adam", "optimus", "adafactor-mlp", "optimus-scaled", "adafactor-mlp-scaled", "lbfgs-residual",
+              "lbfgs-chatter"]
 names = {"lbfgs": "L-BFGS", "adam": "Adam", "optimus": "Optimus (shipped, trained on benchmark functions)",
          "adafactor-mlp": "Adafactor-MLP (shipped, trained on benchmark functions)",
          "optimus-scaled": "Optimus (shipped), parameter scale 0.01",
          "adafactor-mlp-scaled": "Adafactor-MLP (shipped), parameter scale 0.01",
-         "lbfgs-residual": "L-BFGS + root residual (ablation: not physical)"}
+         "lbfgs-residual": "L-BFGS + root residual (ablation: not physical)",
+         "lbfgs-chatter": "L-BFGS, friction regularized at 0.01 m/s (ablation: the earlier simulator, whose feet chatter)"}
 short = {"lbfgs": "L-BFGS", "adam": "Adam", "optimus": "Optimus", "adafactor-mlp": "Adafactor-MLP",
          "optimus-scaled": "Optimus, scale 0.01", "adafactor-mlp-scaled": "Adafactor-MLP, scale 0.01",
-         "lbfgs-residual": "L-BFGS + residual"}
+         "lbfgs-residual": "L-BFGS + residual", "lbfgs-chatter": "L-BFGS, ε = 0.01 m/s"}
 # solver key → (optimizer name, extra arguments)
 # Every learned run names its checkpoint and scale: `reconstruct`'s defaults for learned optimizers (the motion
 # checkpoint where shipped, scale 0.01) are not what the benchmark-trained rows measure.
@@ -57,6 +60,7 @@ solvers = {"lbfgs": ("lbfgs", []), "adam": ("adam", []),
            "optimus": ("optimus", functions_checkpoint + ["--parameter-scale", "1"]),
            "adafactor-mlp": ("adafactor-mlp", adafactor_checkpoint + ["--parameter-scale", "1"]),
            "lbfgs-residual": ("lbfgs", ["--root-residual"]),
+           "lbfgs-chatter": ("lbfgs", ["--friction-smoothing", "0.01"]),
            "optimus-scaled": ("optimus", functions_checkpoint + ["--parameter-scale", "0.01"]),
            "adafactor-mlp-scaled": ("adafactor-mlp", adafactor_checkpoint + ["--parameter-scale", "0.01"])}
 motion_checkpoint = root / "checkpoints/optimus-motion.safetensors"
@@ -67,6 +71,13 @@ if motion_checkpoint.exists():
     short["optimus-motion"] = "Optimus (motion), scale 0.01"
     solvers["optimus-motion"] = ("optimus", ["--checkpoint", "checkpoints/optimus-motion.safetensors",
                                              "--parameter-scale", "0.01"])
+
+
+# The simulator's default friction regularization (m/s), as the binary reports it: a result made with another one is
+# not reused.
+default_friction = float(re.search(r"friction-smoothing.*?\(default: ([0-9.eE+-]+)\)",
+                                   subprocess.run([args.binary, "reconstruct", "--help"], capture_output=True, text=True,
+                                                  check=True).stdout, re.S).group(1))
 
 
 def folder(clip, optimizer, seed):
@@ -86,9 +97,12 @@ def reusable(clip, optimizer, seed):
         if old.get("checkpointSHA256") != hashlib.sha256(data).hexdigest():
             return None
     scale = float(extra[extra.index("--parameter-scale") + 1]) if "--parameter-scale" in extra else 1.0
+    friction = float(extra[extra.index("--friction-smoothing") + 1]) if "--friction-smoothing" in extra \
+        else default_friction
     same = (old.get("clip"), old.get("optimizer"), old.get("seed")) == (clip, name, seed) \
         and (old.get("rootResidual") is not None) == ("--root-residual" in extra) \
-        and old.get("options", {}).get("parameterScale", 1.0) == scale
+        and old.get("options", {}).get("parameterScale", 1.0) == scale \
+        and old.get("frictionSmoothing", 0.01) == friction
     return old if same else None
 
 
@@ -127,15 +141,20 @@ lines = ["# Physics-based reconstruction: walk and dance_a", "",
          "Observations are synthetic and seeded (seeds " + seed_text + "): a noisy kinematic estimate (joint rotation "
          "noise 0.03 rad, root drift ≈ 5 cm, keypoint noise 35 mm per coordinate) and 2D keypoints through a pinhole "
          "camera (4 px noise). Windows of 0.5 s every 0.25 s, 100 iterations each, keyframes every 1/15 s (36 targets "
-         "per keyframe), dt = 1/480 s. Loss weights: 3D 5, 2D 10 (see `LossWeights`; the 3D weight was chosen on "
+         f"per keyframe), dt = 1/480 s, friction regularized at {default_friction:g} m/s. Loss weights: 3D 5, 2D 10 (see `LossWeights`; the 3D weight was chosen on "
          "walker/0walk_forward). Adam's learning rate 0.003 was chosen on another clip (walker/0walk_forward, among "
          "0.003, 0.01, 0.03, 0.1). The learned optimizers are the shipped checkpoints, meta-trained on the benchmark "
          "functions only (not on this task), in the secant step unit, which makes their step length independent of "
          "the scale of the variables. They are also run at `--parameter-scale 0.01` (the scale the earlier "
          "absolute-step checkpoints needed, chosen with Optimus on walker/0walk_forward among 1, 0.1, 0.01, 0.001): "
          "the two rows still differ, because the small constants inside the features see gradients 100 times larger "
-         "or smaller and the loss is chaotic in the controls, so a small change of the first steps changes the "
-         "result.", ""]
+         "or smaller, so a small change of the first steps changes the result.", "",
+         "The simulator's friction cone was regularized at 0.01 m/s until 2026-11-30. At dt = 1/480 s that damper is "
+         "too stiff for the explicit step: a loaded foot's tangential velocity flipped sign on most steps (chatter), "
+         "which made every window's loss non-smooth in its controls, and the reconstructions drift or fall on some "
+         "seeds (the row \"friction regularized at 0.01 m/s\" below). The smallest regularization without chatter "
+         f"on a standing humanoid, {default_friction:g} m/s, is the default now (chosen on walker/0walk_forward; "
+         "HumanMotion article \"Reconstruction choices\").", ""]
 if motion_checkpoint.exists():
     data = motion_checkpoint.read_bytes()
     header = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])

@@ -91,6 +91,9 @@ public struct ReconstructionResult: Codable, Sendable {
     /// and in results made before they were recorded).
     public var checkpoint: String? = nil
     public var checkpointSHA256: String? = nil
+    /// The simulator's friction regularization speed (m/s), ``HumanoidSimulation/Simulator/Configuration/frictionSmoothing``
+    /// (nil in results made before it was recorded, all with 0.01 m/s).
+    public var frictionSmoothing: Double? = nil
 
     public struct ResidualSummary: Codable, Sendable {
         public var meanForce: Double
@@ -276,6 +279,7 @@ public enum Reconstructor {
         return ReconstructionResult(clip: clip.name, optimizer: optimizerName, seed: observed.seed, options: options,
                                     windows: windows, metrics: metrics, observationMetrics: raw,
                                     evaluations: evaluations, seconds: (ContinuousClock.now - t0).inSeconds,
-                                    keypoints: predicted, finite: finite, rootResidual: residual)
+                                    keypoints: predicted, finite: finite, rootResidual: residual,
+                                    frictionSmoothing: simulator.configuration.frictionSmoothing)
     }
 }

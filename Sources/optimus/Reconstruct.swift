@@ -73,6 +73,9 @@ struct Reconstruct: ParsableCommand {
     var isLearned: Bool { LearnedOptimizerCatalog.names.contains(optimizer) }
     var effectiveParameterScale: Double { parameterScale ?? (isLearned ? Self.learnedParameterScale : 1) }
 
+    @Option(parsing: .unconditional, help: "Ablation: the simulator's friction regularization speed in m/s (default \(Simulator.Configuration().frictionSmoothing); 0.01, the earlier default, makes loaded feet chatter).")
+    var frictionSmoothing: Double = Simulator.Configuration().frictionSmoothing
+
     @Flag(help: "List the clips and exit.")
     var listClips = false
 
@@ -81,6 +84,9 @@ struct Reconstruct: ParsableCommand {
         guard windowSeconds.isFinite, windowSeconds >= 0.1 else { throw ValidationError("window-seconds: must be ≥ 0.1") }
         if let parameterScale, !(parameterScale > 0 && parameterScale.isFinite) {
             throw ValidationError("parameter-scale: \(parameterScale) must be a finite number > 0")
+        }
+        guard frictionSmoothing > 0, frictionSmoothing.isFinite else {
+            throw ValidationError("friction-smoothing: \(frictionSmoothing) must be a finite number > 0 (m/s)")
         }
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("learning-rate: must be a finite number > 0") }
         guard weight3d >= 0, weight3d.isFinite, weight2d >= 0, weight2d.isFinite else {
@@ -133,6 +139,7 @@ struct Reconstruct: ParsableCommand {
         options.weights.keypoints2D = weight2d
         var configuration = Simulator.Configuration()
         configuration.rootResidual = rootResidual
+        configuration.frictionSmoothing = frictionSmoothing
         let simulator = Simulator(humanoid: humanoid, configuration: configuration)
         let observed = ObservedClip(clip: motion, humanoid: humanoid, seed: seed)
         BLAS.setThreadCount(1)
