@@ -15,6 +15,9 @@ public struct ReconstructionOptions: Codable, Equatable, Sendable {
     public var keyframeInterval = 1.0 / 15
     /// Optimizer iterations per window.
     public var iterations = 100
+    /// Objective evaluations per window, besides the one of its starting point (nil: no limit but `iterations`): the
+    /// budget at which solvers are compared (a learned optimizer spends one per iteration, a line search more).
+    public var maxEvaluations: Int? = nil
     /// Start the first window from the ground-truth state instead of the estimate (an oracle, for ablations only).
     public var initialStateFromTruth = false
     /// Also optimize the first window's initial velocities (34 parameters; they are only estimated from the noisy
@@ -46,6 +49,7 @@ public struct ReconstructionOptions: Codable, Equatable, Sendable {
             throw .invalid("keyframeInterval", "must be in [1/120 s, windowSeconds/2], got \(keyframeInterval)")
         }
         guard iterations >= 0 else { throw .invalid("iterations", "must be ≥ 0") }
+        if let maxEvaluations, maxEvaluations < 1 { throw .invalid("maxEvaluations", "must be ≥ 1, got \(maxEvaluations)") }
         guard parameterScale > 0, parameterScale.isFinite else {
             throw .invalid("parameterScale", "must be a finite number > 0, got \(parameterScale)")
         }
@@ -68,6 +72,9 @@ public struct ReconstructionResult: Codable, Sendable {
         public var evaluations: Int
         public var termination: String
         public var seconds: Double
+        /// The best loss after each iteration: [evaluations so far, best value] pairs, the first for the start (nil in
+        /// results made before it was recorded).
+        public var trace: [[Double]]? = nil
     }
     public var clip: String
     public var optimizer: String
@@ -227,7 +234,9 @@ public enum Reconstructor {
             if options.iterations > 0 {
                 let scaled = ScaledObjective(problem, scale: options.parameterScale)
                 let result = try? minimize(scaled, from: scaled.scale(theta), using: AnyOptimizer(optimizer),
-                                           options: .init(maxIterations: options.iterations, gradientTolerance: 1e-10))
+                                           options: .init(maxIterations: options.iterations,
+                                                          maxEvaluations: options.maxEvaluations,
+                                                          gradientTolerance: 1e-10, recordTrace: true))
                 if let result, result.value.isFinite, result.value <= initialLoss || !initialLoss.isFinite {
                     theta = scaled.unscale(result.x)
                     record.finalLoss = result.value
@@ -235,6 +244,7 @@ public enum Reconstructor {
                 record.iterations = result?.iterations ?? 0
                 record.evaluations += result?.functionEvaluations ?? 0
                 record.termination = result?.termination.rawValue ?? "invalidStart"
+                record.trace = result?.trace?.map { [Double($0.evaluations), $0.bestValue] }
             }
             record.seconds = (ContinuousClock.now - w0).inSeconds
             evaluations += record.evaluations

@@ -34,8 +34,14 @@ struct Reconstruct: ParsableCommand {
     @Option(parsing: .unconditional, help: "Start-to-start distance of the overlapping windows in seconds.")
     var strideSeconds: Double = 0.25
 
+    @Option(parsing: .unconditional, help: "Spacing of the keyframed PD targets in seconds (36 parameters per keyframe).")
+    var keyframeInterval: Double = ReconstructionOptions().keyframeInterval
+
     @Option(parsing: .unconditional, help: "Optimizer iterations per window.")
     var iterations: Int = 100
+
+    @Option(parsing: .unconditional, help: "Objective evaluations per window (a budget; default: no limit but --iterations).")
+    var evaluations: Int?
 
     @Option(name: .customLong("weight-3d"), parsing: .unconditional, help: "Weight of the 3D keypoint term (m²).")
     var weight3d: Double = LossWeights().keypoints3D
@@ -81,6 +87,7 @@ struct Reconstruct: ParsableCommand {
 
     func validate() throws {
         guard iterations >= 0 else { throw ValidationError("iterations: must be ≥ 0") }
+        if let evaluations, evaluations < 1 { throw ValidationError("evaluations: \(evaluations) must be ≥ 1") }
         guard windowSeconds.isFinite, windowSeconds >= 0.1 else { throw ValidationError("window-seconds: must be ≥ 0.1") }
         if let parameterScale, !(parameterScale > 0 && parameterScale.isFinite) {
             throw ValidationError("parameter-scale: \(parameterScale) must be a finite number > 0")
@@ -132,6 +139,8 @@ struct Reconstruct: ParsableCommand {
         options.windowSeconds = windowSeconds
         options.strideSeconds = min(strideSeconds, windowSeconds)
         options.iterations = iterations
+        options.keyframeInterval = keyframeInterval
+        options.maxEvaluations = evaluations
         options.initialStateFromTruth = oracleInitialState
         options.warmStartControls = warmStartControls
         options.parameterScale = effectiveParameterScale

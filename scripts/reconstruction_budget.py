@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""Every solver at the same evaluation budget per reconstruction window (the paper's protocol: about 50 evaluations
+per window for the learned optimizers, Fig. 6 middle/right and Table 1), on walk and dance_a for several observation
+seeds. Writes results/reconstruction/budget/README.md (the six pose metrics, mean over seeds, beside the observation's)
+and one figure per clip: the best window loss so far (relative to the window's starting loss; mean over windows and
+seeds, log scale) against evaluations.
+
+Usage: python3 scripts/reconstruction_budget.py [--binary .build/release/optimus] [--seeds 0,1,2] [--evaluations 50]
+                                                [--jobs 2] [--reuse]
+--reuse keeps a run whose result.json records the same clip, solver, seed, budget, checkpoint and physics."""
+import argparse
+import concurrent.futures
+import hashlib
+import json
+import math
+import os
+import pathlib
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+root = pathlib.Path(__file__).resolve().parent.parent
+parser = argparse.ArgumentParser()
+parser.add_argument("--binary", default=str(root / ".build/release/optimus"))
+parser.add_argument("--seeds", default="0,1,2")
+parser.add_argument("--evaluations", type=int, default=50, help="objective evaluations per window")
+parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+parser.add_argument("--output", default=str(root / "results/reconstruction/budget"))
+parser.add_argument("--reuse", action="store_true")
+args = parser.parse_args()
+seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+if not seeds:
+    sys.exit("seeds: give at least one seed, e.g. --seeds 0,1,2")
+if args.evaluations < 1:
+    sys.exit("evaluations: must be at least 1")
+if args.jobs < 1:
+    sys.exit("jobs: must be at least 1")
+out = pathlib.Path(args.output)
+out.mkdir(parents=True, exist_ok=True)
+help_text = subprocess.run([args.binary, "reconstruct", "--help"], capture_output=True, text=True, check=True).stdout
+friction = float(re.search(r"friction-smoothing.*?\(default: ([0-9.eE+-]+)\)", help_text, re.S).group(1))
+
+clips = ["walk", "dance_a"]
+# key → (label, optimizer, extra arguments)
+solvers = {
+    "lbfgs": ("L-BFGS", "lbfgs", []),
+    "adam": ("Adam (learning rate 0.003)", "adam", []),
+    "optimus": ("Optimus (benchmark-trained)", "optimus",
+                ["--checkpoint", "checkpoints/optimus-functions.safetensors", "--parameter-scale", "1"]),
+    "adafactor-mlp": ("Adafactor-MLP (benchmark-trained)", "adafactor-mlp",
+                      ["--checkpoint", "checkpoints/adafactor-mlp-functions.safetensors", "--parameter-scale", "1"]),
+}
+if (root / "checkpoints/optimus-motion.safetensors").exists():
+    solvers["optimus-motion"] = ("Optimus (fine-tuned on reconstruction windows, scale 0.01)", "optimus",
+                                 ["--checkpoint", "checkpoints/optimus-motion.safetensors", "--parameter-scale", "0.01"])
+
+
+def folder(clip, key, seed):
+    return out / f"{clip}-{key}-seed{seed}"
+
+
+def reusable(clip, key, seed):
+    path = folder(clip, key, seed) / "result.json"
+    if not args.reuse or not path.exists():
+        return None
+    old = json.loads(path.read_text())
+    _, name, extra = solvers[key]
+    if "--checkpoint" in extra:
+        data = (root / extra[extra.index("--checkpoint") + 1]).read_bytes()
+        if old.get("checkpointSHA256") != hashlib.sha256(data).hexdigest():
+            return None
+    same = (old.get("clip"), old.get("optimizer"), old.get("seed")) == (clip, name, seed) \
+        and old.get("options", {}).get("maxEvaluations") == args.evaluations \
+        and old.get("frictionSmoothing", 0.01) == friction
+    return old if same else None
+
+
+def run(clip, key, seed):
+    _, name, extra = solvers[key]
+    extra = [str(root / a) if a.startswith("checkpoints/") else a for a in extra]
+    target = folder(clip, key, seed)
+    command = [args.binary, "reconstruct", "--clip", clip, "--optimizer", name, "--seed", str(seed),
+               "--evaluations", str(args.evaluations), "--iterations", str(args.evaluations)] + extra \
+        + ["--output", str(target), "--json"]
+    print(" ".join(command[1:]), file=sys.stderr, flush=True)
+    result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+    for picture in ["filmstrip.svg", "filmstrip.png"]:
+        (target / picture).unlink(missing_ok=True)
+    # The keypoints are what the metrics were computed from; the folder keeps the metrics, windows and traces.
+    result_path = target / "result.json"
+    kept = json.loads(result_path.read_text())
+    kept.pop("keypoints", None)
+    result_path.write_text(json.dumps(kept, indent=1, sort_keys=True) + "\n")
+    return kept
+
+
+started = time.time()
+jobs = [(c, k, s) for s in seeds for c in clips for k in solvers]
+results = {job: r for job in jobs if (r := reusable(*job)) is not None}
+reused = len(results)
+with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+    futures = {job: pool.submit(run, *job) for job in jobs if job not in results}
+    results.update({job: f.result() for job, f in futures.items()})
+elapsed = time.time() - started
+
+
+def curve(result, budget):
+    """Best loss / starting loss after e = 0…budget evaluations, averaged (geometrically) over the windows."""
+    logs = []
+    for w in result["windows"]:
+        trace = w.get("trace") or [[0, w["initialLoss"]], [w["evaluations"] - 1, w["finalLoss"]]]
+        start = w["initialLoss"]
+        if not (start > 0 and math.isfinite(start)):
+            continue
+        row, i, best = [], 0, start
+        for e in range(budget + 1):
+            while i < len(trace) and trace[i][0] <= e:
+                if math.isfinite(trace[i][1]):
+                    best = min(best, trace[i][1])
+                i += 1
+            row.append(math.log10(max(best, 1e-300) / start))
+        logs.append(row)
+    return [statistics.fmean(col) for col in zip(*logs)] if logs else [0.0] * (budget + 1)
+
+
+colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+
+
+def figure(clip):
+    width, height, left, right, top, bottom = 640, 380, 60, 250, 30, 45
+    curves = {k: [statistics.fmean(v) for v in zip(*[curve(results[(clip, k, s)], args.evaluations) for s in seeds])]
+              for k in solvers}
+    low = min(min(c) for c in curves.values())
+    low = math.floor(low * 4) / 4 if low < 0 else -0.25
+    def x(e):
+        return left + (width - left - right) * e / args.evaluations
+    def y(v):
+        return top + (height - top - bottom) * (v / low)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+             'font-size="12">', f'<rect width="{width}" height="{height}" fill="white"/>',
+             f'<text x="{left}" y="18" font-size="13">{clip}: best window loss / starting loss (mean of log10 over '
+             f'windows and seeds {",".join(map(str, seeds))})</text>']
+    ticks = [t / 4 for t in range(0, int(round(low * 4)) - 1, -1)]
+    step = max(1, len(ticks) // 6)
+    for t in ticks[::step]:
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(t):.1f}" y2="{y(t):.1f}" stroke="#ddd"/>')
+        parts.append(f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end">{10 ** t:.2g}</text>')
+    for e in range(0, args.evaluations + 1, max(1, args.evaluations // 5)):
+        parts.append(f'<text x="{x(e):.1f}" y="{height - bottom + 16}" text-anchor="middle">{e}</text>')
+    parts.append(f'<text x="{(left + width - right) / 2:.0f}" y="{height - 8}" text-anchor="middle">objective '
+                 'evaluations in the window</text>')
+    parts.append(f'<rect x="{left}" y="{top}" width="{width - left - right}" height="{height - top - bottom}" '
+                 'fill="none" stroke="#333"/>')
+    for i, (k, c) in enumerate(curves.items()):
+        points = " ".join(f"{x(e):.1f},{y(v):.1f}" for e, v in enumerate(c))
+        color = colors[i % len(colors)]
+        parts.append(f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="2"/>')
+        parts.append(f'<line x1="{width - right + 12}" x2="{width - right + 32}" y1="{top + 14 + 18 * i}" '
+                     f'y2="{top + 14 + 18 * i}" stroke="{color}" stroke-width="2"/>')
+        label = solvers[k][0].replace("&", "&amp;")
+        parts.append(f'<text x="{width - right + 36}" y="{top + 18 + 18 * i}" font-size="10">{label}</text>')
+    parts.append("</svg>")
+    (out / f"{clip}-loss-vs-evaluations.svg").write_text("\n".join(parts) + "\n")
+    return curves
+
+
+metrics = [("mpjpeG", "MPJPE-G (mm)"), ("mpjpe", "MPJPE (mm)"), ("mpjpePA", "MPJPE-PA (mm)"), ("mpjpe2d", "MPJPE-2d (px)"),
+           ("totalVariation", "TV (m/s²)"), ("footSkatePercent", "foot skate (%)")]
+lines = [f"# Reconstruction at {args.evaluations} evaluations per window", "",
+         f"Generated by `python3 scripts/reconstruction_budget.py --seeds {','.join(map(str, seeds))} --evaluations "
+         f"{args.evaluations}" + (" --reuse" if args.reuse else "") + f"` ({elapsed:.0f} s, {args.jobs} runs at a time"
+         + (f", {reused} of {len(jobs)} runs reused" if reused else "") + "); do not edit by hand.", "",
+         f"Every solver gets the same budget per window: {args.evaluations} objective evaluations (loss and gradient) "
+         "after the window's starting point, the paper's budget for the learned optimizers. A learned optimizer or Adam "
+         "spends one per iteration; L-BFGS's line search may spend several. The windows, observations and loss are "
+         "those of `results/reconstruction/README.md` (0.5 s windows every 0.25 s, keyframes every 1/15 s, friction "
+         f"regularized at {friction:g} m/s); each run's result.json (without the keypoints) is in this folder.", "",
+         f"Mean over seeds {', '.join(map(str, seeds))}:", "",
+         "| clip | solver | " + " | ".join(label for _, label in metrics) + " | evaluations | loss reduction (decades) | seconds |",
+         "|---|---|" + "---:|" * (len(metrics) + 3)]
+curves = {}
+for clip in clips:
+    curves[clip] = figure(clip)
+    first = next(iter(solvers))
+    observation = [results[(clip, first, s)]["observationMetrics"] for s in seeds]
+    lines.append(f"| {clip} | observation (no physics) | "
+                 + " | ".join(f"{statistics.fmean([o[k] for o in observation]):.1f}" for k, _ in metrics)
+                 + " | – | – | – |")
+    for k, (label, _, _) in solvers.items():
+        rs = [results[(clip, k, s)] for s in seeds]
+        lines.append(f"| {clip} | {label} | "
+                     + " | ".join(f"{statistics.fmean([r['metrics'][m] for r in rs]):.1f}" for m, _ in metrics)
+                     + f" | {statistics.fmean([r['evaluations'] for r in rs]):.0f} | {-curves[clip][k][-1]:.2f} | "
+                     + f"{statistics.fmean([r['seconds'] for r in rs]):.1f} |")
+lines += ["", "Per seed, MPJPE-G (mm):", "", "| clip | solver | " + " | ".join(f"seed {s}" for s in seeds) + " |",
+          "|---|---|" + "---:|" * len(seeds)]
+for clip in clips:
+    for k, (label, _, _) in solvers.items():
+        lines.append(f"| {clip} | {label} | "
+                     + " | ".join(f"{results[(clip, k, s)]['metrics']['mpjpeG']:.0f}" for s in seeds) + " |")
+lines += ["", "Loss reduction: mean over windows and seeds of log10(best loss / starting loss) after the budget.", ""]
+for clip in clips:
+    lines += [f"![{clip}: loss against evaluations]({clip}-loss-vs-evaluations.svg)", ""]
+lines += ["Commands (one per run):", ""]
+for (c, k, s) in jobs:
+    _, name, extra = solvers[k]
+    lines.append(f"- `optimus reconstruct --clip {c} --optimizer {name} --seed {s} --evaluations {args.evaluations} "
+                 f"--iterations {args.evaluations} " + "".join(a + " " for a in extra)
+                 + f"--output results/reconstruction/budget/{c}-{k}-seed{s}`")
+(out / "README.md").write_text("\n".join(lines) + "\n")
+print(f"wrote {out / 'README.md'} ({elapsed:.0f} s)", file=sys.stderr)
