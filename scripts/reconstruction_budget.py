@@ -52,6 +52,10 @@ solvers = {
     "adafactor-mlp": ("Adafactor-MLP (benchmark-trained)", "adafactor-mlp",
                       ["--checkpoint", "checkpoints/adafactor-mlp-functions.safetensors", "--parameter-scale", "1"]),
 }
+if (root / "checkpoints/optimus-motion-walking.safetensors").exists():
+    solvers["optimus-walking"] = ("Optimus (meta-trained on walking windows only, scale 0.01)", "optimus",
+                                  ["--checkpoint", "checkpoints/optimus-motion-walking.safetensors",
+                                   "--parameter-scale", "0.01"])
 if (root / "checkpoints/optimus-motion.safetensors").exists():
     solvers["optimus-motion"] = ("Optimus (fine-tuned on reconstruction windows, scale 0.01)", "optimus",
                                  ["--checkpoint", "checkpoints/optimus-motion.safetensors", "--parameter-scale", "0.01"])

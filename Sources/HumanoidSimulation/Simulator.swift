@@ -26,11 +26,10 @@ public struct Simulator: Sendable {
         /// damper of slope μ·f_n/ε, which the step treats explicitly: it is stable only while dt·μ·f_n/(ε·m) < 2 for
         /// the mass m a contact point moves. At 0.01 m/s (the value before 2026-11-30, and the physics notes'
         /// suggestion) a standing humanoid's loaded feet chatter at dt = 1/480 s: their tangential velocity flips sign
-        /// on most steps (``ContactChatterTests``), which makes every rollout non-smooth in its controls; 0.3 m/s is
-        /// the smallest of {0.01, 0.03, 0.1, 0.3} without chatter, and reconstructs best on the clip used for choices
-        /// (walker/0walk_forward, L-BFGS, seeds 0 and 1; article "Reconstruction choices"). The price: under a
-        /// horizontal load F a loaded foot creeps at about ε·F/(μ·f_n) (3 cm/s at a tenth of its friction limit).
-        public var frictionSmoothing = 0.3
+        /// on most steps (``ContactChatterTests``), which makes every rollout non-smooth in its controls. 1 m/s
+        /// reconstructs best of {0.01, 0.03, 0.1, 0.3, 1, 3} on the clips used for choices (walker/0walk_forward and
+        /// dance_b, L-BFGS, seeds 0 and 1; HumanMotion article "Reconstruction choices"), with the least foot skate.
+        public var frictionSmoothing = 1.0
         /// Residual force control (an ablation; off by default): the control u carries 6 more numbers, a torque and a
         /// force applied to the root in its body frame, in units of the body weight m·g (N·m per metre for the
         /// torque). Not physically plausible — an external "hand" on the pelvis — but it lets an optimizer keep

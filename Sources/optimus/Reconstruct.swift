@@ -43,6 +43,7 @@ struct Reconstruct: ParsableCommand {
     @Option(parsing: .unconditional, help: "Objective evaluations per window (a budget; default: no limit but --iterations).")
     var evaluations: Int?
 
+
     @Option(name: .customLong("weight-3d"), parsing: .unconditional, help: "Weight of the 3D keypoint term (m²).")
     var weight3d: Double = LossWeights().keypoints3D
 

@@ -31,7 +31,7 @@ import HumanoidTestSupport
                 let v = kin.rotation[body] * (kin.velocity[body].linear + kin.velocity[body].angular.cross(p))
                 return centre.y - radius < 0 ? v.x : .nan
             }
-            if k >= 120, let previous {
+            if k > 120, let previous {
                 for i in vt.indices where vt[i].isFinite && previous[i].isFinite {
                     loaded += 1
                     if vt[i] * previous[i] < 0, abs(vt[i]) > 1e-3 { flips += 1 }
