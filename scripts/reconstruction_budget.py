@@ -133,7 +133,7 @@ colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 
 
 def figure(clip):
-    width, height, left, right, top, bottom = 640, 380, 60, 250, 30, 45
+    width, height, left, right, top, bottom = 860, 380, 60, 370, 30, 45
     curves = {k: [statistics.fmean(v) for v in zip(*[curve(results[(clip, k, s)], args.evaluations) for s in seeds])]
               for k in solvers}
     low = min(min(c) for c in curves.values())

@@ -166,7 +166,8 @@ if motion_checkpoint.exists():
               "8 held-out windows). The run was later extended to 800 steps; of its best-validation checkpoints "
               "(steps 325 and 425) and its last, this one did best on 32 other windows of the training clips "
               "(`optimus validate --config configs/optimus-small-motion.json --checkpoint FILE --tasks 32 --seed 4242`: "
-              "−0.203, −0.192, −0.185; the benchmark-trained Optimus −0.109). Training curve and metrics: "
+              "−0.203, −0.192, −0.185; the benchmark-trained Optimus −0.109). It was trained and chosen with the "
+              "simulator's earlier friction (0.01 m/s, whose feet chatter). Training curve and metrics: "
               "`motion-training/`.", ""]
 lines += [
          f"Mean over the {len(seeds)} seeds:", "",
