@@ -71,6 +71,14 @@ if motion_checkpoint.exists():
     short["optimus-motion"] = "Optimus (motion), scale 0.01"
     solvers["optimus-motion"] = ("optimus", ["--checkpoint", "checkpoints/optimus-motion.safetensors",
                                              "--parameter-scale", "0.01"])
+walking_checkpoint = root / "checkpoints/optimus-motion-walking.safetensors"
+if walking_checkpoint.exists():
+    # Optimus meta-trained on reconstruction windows of the walking clips only (training/optimus-small-motion-walking).
+    optimizers.insert(optimizers.index("lbfgs-residual"), "optimus-walking")
+    names["optimus-walking"] = "Optimus meta-trained on walking windows only, scale 0.01"
+    short["optimus-walking"] = "Optimus (walking), scale 0.01"
+    solvers["optimus-walking"] = ("optimus", ["--checkpoint", "checkpoints/optimus-motion-walking.safetensors",
+                                              "--parameter-scale", "0.01"])
 
 
 # The simulator's default friction regularization (m/s), as the binary reports it: a result made with another one is
@@ -169,6 +177,16 @@ if motion_checkpoint.exists():
               "−0.203, −0.192, −0.185; the benchmark-trained Optimus −0.109). It was trained and chosen with the "
               "simulator's earlier friction (0.01 m/s, whose feet chatter). Training curve and metrics: "
               "`motion-training/`.", ""]
+if walking_checkpoint.exists():
+    data = walking_checkpoint.read_bytes()
+    header = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])
+    provenance = json.loads(header["__metadata__"]["provenance"])
+    lines += ["`checkpoints/optimus-motion-walking.safetensors` is the benchmark-trained Optimus meta-trained further with "
+              "PES on 0.5 s reconstruction windows of the five walking clips `walker/*` only, with the current physics "
+              "(the ledger run `training/optimus-small-motion-walking`, its curve against CPU time there): θ from outer "
+              f"step {provenance.get('outerSteps', '?')}, validation meta-loss "
+              f"{float(provenance.get('validationLoss', 'nan')):.3f} (16 held-out walking windows). walk is in its "
+              "domain (another walking clip), dance_a is not.", ""]
 lines += [
          f"Mean over the {len(seeds)} seeds:", "",
          "| clip | solver | " + " | ".join(label for _, label in metrics) + " | evaluations | seconds |",

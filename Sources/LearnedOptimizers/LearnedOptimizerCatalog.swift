@@ -161,10 +161,12 @@ public enum LearnedOptimizerCatalog {
         "adafactor-mlp": "adafactor-mlp-functions.safetensors",
     ]
 
-    /// File names of the shipped checkpoints fine-tuned on physics reconstruction windows (`optimus reconstruct`
-    /// uses them by default; an optimizer without one uses its benchmark checkpoint).
+    /// File names of the shipped checkpoints meta-trained on physics reconstruction windows (`optimus reconstruct`
+    /// uses them by default; an optimizer without one uses its benchmark checkpoint). Optimus's is the one trained on
+    /// walking windows with the current physics (`training/optimus-small-motion-walking`), which reconstructs better
+    /// than the earlier `optimus-motion.safetensors` on both held-out clips (`results/reconstruction`).
     public static let shippedMotionFiles = [
-        "optimus": "optimus-motion.safetensors",
+        "optimus": "optimus-motion-walking.safetensors",
     ]
 
     /// The shipped checkpoint of `name`, if it can be found: in `$OPTIMUS_CHECKPOINTS`, else in a `checkpoints`

@@ -160,7 +160,8 @@ import Testing
     }
 
     /// The shipped checkpoints record their hash (they were rewritten once with `optimus checkpoint rehash`).
-    @Test(arguments: ["optimus-functions.safetensors", "adafactor-mlp-functions.safetensors", "optimus-motion.safetensors"])
+    @Test(arguments: ["optimus-functions.safetensors", "adafactor-mlp-functions.safetensors", "optimus-motion.safetensors",
+                      "optimus-motion-walking.safetensors"])
     func theShippedCheckpointsAreVerified(file: String) throws {
         let url = try #require(LearnedOptimizerCatalog.shippedCheckpoint(file: file))
         let c = try Checkpoint.read(from: url)
