@@ -311,6 +311,12 @@ struct CLI {
         #expect(unknown.status == 64 && unknown.stderr.contains("clip: 'moonwalk'") && unknown.stderr.contains("dance_a"))
         let long = try CLI.run(["reconstruct", "--clip", "run", "--window-seconds", "2", "--iterations", "0"])
         #expect(long.status == 64 && long.stderr.contains("windowSeconds"), "\(long.stderr)")
+        // Budgets, keyframes and the friction ablation name their field.
+        for (arguments, field) in [(["--evaluations", "0"], "evaluations"), (["--friction-smoothing", "-1"], "friction-smoothing"),
+                                   (["--keyframe-interval", "0.001", "--iterations", "0"], "keyframeInterval")] {
+            let bad = try CLI.run(["reconstruct", "--clip", "run"] + arguments)
+            #expect(bad.status == 64 && bad.stderr.contains(field), "\(arguments): \(bad.stderr)")
+        }
         // A malformed clip file in a data folder.
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clips-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
