@@ -9,17 +9,15 @@ Usage: python3 scripts/reconstruction_budget.py [--binary .build/release/optimus
                                                 [--clips walk,dance_a,run,jump] [--jobs 2] [--reuse]
 --reuse keeps a run whose result.json records the same clip, solver, seed, budget, checkpoint and physics."""
 import argparse
-import concurrent.futures
-import hashlib
 import json
 import math
 import os
 import pathlib
-import re
 import statistics
 import subprocess
 import sys
-import time
+
+import reconstruction_runs
 
 root = pathlib.Path(__file__).resolve().parent.parent
 parser = argparse.ArgumentParser()
@@ -41,8 +39,7 @@ if args.jobs < 1:
     sys.exit("jobs: must be at least 1")
 out = pathlib.Path(args.output)
 out.mkdir(parents=True, exist_ok=True)
-help_text = subprocess.run([args.binary, "reconstruct", "--help"], capture_output=True, text=True, check=True).stdout
-friction = float(re.search(r"friction-smoothing.*?\(default: ([0-9.eE+-]+)\)", help_text, re.S).group(1))
+friction = reconstruction_runs.default_friction(args.binary)
 
 clips = [c for c in args.clips.split(",") if c.strip()]
 if not clips:
@@ -75,10 +72,8 @@ def reusable(clip, key, seed):
         return None
     old = json.loads(path.read_text())
     _, name, extra = solvers[key]
-    if "--checkpoint" in extra:
-        data = (root / extra[extra.index("--checkpoint") + 1]).read_bytes()
-        if old.get("checkpointSHA256") != hashlib.sha256(data).hexdigest():
-            return None
+    if not reconstruction_runs.same_checkpoint(old, extra, root):
+        return None
     same = (old.get("clip"), old.get("optimizer"), old.get("seed")) == (clip, name, seed) \
         and old.get("options", {}).get("maxEvaluations") == args.evaluations \
         and old.get("frictionSmoothing", 0.01) == friction
@@ -87,31 +82,22 @@ def reusable(clip, key, seed):
 
 def run(clip, key, seed):
     _, name, extra = solvers[key]
-    extra = [str(root / a) if a.startswith("checkpoints/") else a for a in extra]
     target = folder(clip, key, seed)
     command = [args.binary, "reconstruct", "--clip", clip, "--optimizer", name, "--seed", str(seed),
-               "--evaluations", str(args.evaluations), "--iterations", str(args.evaluations)] + extra \
-        + ["--output", str(target), "--json"]
+               "--evaluations", str(args.evaluations), "--iterations", str(args.evaluations)] \
+        + reconstruction_runs.absolute(extra, root) + ["--output", str(target), "--json"]
     print(" ".join(command[1:]), file=sys.stderr, flush=True)
     result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
     for picture in ["filmstrip.svg", "filmstrip.png"]:
         (target / picture).unlink(missing_ok=True)
     # The keypoints are what the metrics were computed from; the folder keeps the metrics, windows and traces.
-    result_path = target / "result.json"
-    kept = json.loads(result_path.read_text())
-    kept.pop("keypoints", None)
-    result_path.write_text(json.dumps(kept, indent=1, sort_keys=True) + "\n")
-    return kept
+    result.pop("keypoints", None)
+    (target / "result.json").write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
+    return result
 
 
-started = time.time()
 jobs = [(c, k, s) for s in seeds for c in clips for k in solvers]
-results = {job: r for job in jobs if (r := reusable(*job)) is not None}
-reused = len(results)
-with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-    futures = {job: pool.submit(run, *job) for job in jobs if job not in results}
-    results.update({job: f.result() for job, f in futures.items()})
-elapsed = time.time() - started
+results, reused, elapsed = reconstruction_runs.run_jobs(jobs, reusable, run, args.jobs)
 
 
 def curve(result, budget):

@@ -12,16 +12,14 @@ options (the table says how many runs were reused), so adding a solver does not 
 Seed 0's runs keep their filmstrips in results/reconstruction/CLIP-OPTIMIZER/; the other seeds keep result.json only,
 in results/reconstruction/seeds/."""
 import argparse
-import concurrent.futures
-import hashlib
 import json
 import os
 import pathlib
-import re
 import statistics
 import subprocess
 import sys
-import time
+
+import reconstruction_runs
 
 root = pathlib.Path(__file__).resolve().parent.parent
 parser = argparse.ArgumentParser()
@@ -63,29 +61,31 @@ solvers = {"lbfgs": ("lbfgs", []), "adam": ("adam", []),
            "lbfgs-chatter": ("lbfgs", ["--friction-smoothing", "0.01"]),
            "optimus-scaled": ("optimus", functions_checkpoint + ["--parameter-scale", "0.01"]),
            "adafactor-mlp-scaled": ("adafactor-mlp", adafactor_checkpoint + ["--parameter-scale", "0.01"])}
-motion_checkpoint = root / "checkpoints/optimus-motion.safetensors"
-if motion_checkpoint.exists():
-    # Optimus fine-tuned on reconstruction windows of other clips (configs/optimus-small-motion.json).
-    optimizers.insert(optimizers.index("lbfgs-residual"), "optimus-motion")
-    names["optimus-motion"] = "Optimus fine-tuned on reconstruction windows, scale 0.01"
-    short["optimus-motion"] = "Optimus (motion), scale 0.01"
-    solvers["optimus-motion"] = ("optimus", ["--checkpoint", "checkpoints/optimus-motion.safetensors",
-                                             "--parameter-scale", "0.01"])
-walking_checkpoint = root / "checkpoints/optimus-motion-walking.safetensors"
-if walking_checkpoint.exists():
-    # Optimus meta-trained on reconstruction windows of the walking clips only (training/optimus-small-motion-walking).
-    optimizers.insert(optimizers.index("lbfgs-residual"), "optimus-walking")
-    names["optimus-walking"] = "Optimus meta-trained on walking windows only, scale 0.01"
-    short["optimus-walking"] = "Optimus (walking), scale 0.01"
-    solvers["optimus-walking"] = ("optimus", ["--checkpoint", "checkpoints/optimus-motion-walking.safetensors",
-                                              "--parameter-scale", "0.01"])
+
+
+def add_checkpoint(key, file, name, short_name):
+    """A learned solver on a shipped motion checkpoint (parameter scale 0.01, as it was trained), before the residual
+    row, when the checkpoint is there."""
+    path = root / "checkpoints" / file
+    if path.exists():
+        optimizers.insert(optimizers.index("lbfgs-residual"), key)
+        names[key], short[key] = name, short_name
+        solvers[key] = ("optimus", ["--checkpoint", f"checkpoints/{file}", "--parameter-scale", "0.01"])
+    return path
+
+
+# Optimus fine-tuned on reconstruction windows of other clips (configs/optimus-small-motion.json), and meta-trained on
+# windows of the walking clips only (training/optimus-small-motion-walking).
+motion_checkpoint = add_checkpoint("optimus-motion", "optimus-motion.safetensors",
+                                   "Optimus fine-tuned on reconstruction windows, scale 0.01", "Optimus (motion), scale 0.01")
+walking_checkpoint = add_checkpoint("optimus-walking", "optimus-motion-walking.safetensors",
+                                    "Optimus meta-trained on walking windows only, scale 0.01",
+                                    "Optimus (walking), scale 0.01")
 
 
 # The simulator's default friction regularization (m/s), as the binary reports it: a result made with another one is
 # not reused.
-default_friction = float(re.search(r"friction-smoothing.*?\(default: ([0-9.eE+-]+)\)",
-                                   subprocess.run([args.binary, "reconstruct", "--help"], capture_output=True, text=True,
-                                                  check=True).stdout, re.S).group(1))
+default_friction = reconstruction_runs.default_friction(args.binary)
 
 
 def folder(clip, optimizer, seed):
@@ -99,11 +99,8 @@ def reusable(clip, optimizer, seed):
     if not args.reuse or not (target / "result.json").exists():
         return None
     old = json.loads((target / "result.json").read_text())
-    if "--checkpoint" in extra:
-        # Reuse only a run made with the same checkpoint contents (results record its SHA-256).
-        data = (root / extra[extra.index("--checkpoint") + 1]).read_bytes()
-        if old.get("checkpointSHA256") != hashlib.sha256(data).hexdigest():
-            return None
+    if not reconstruction_runs.same_checkpoint(old, extra, root):
+        return None
     scale = float(extra[extra.index("--parameter-scale") + 1]) if "--parameter-scale" in extra else 1.0
     friction = float(extra[extra.index("--friction-smoothing") + 1]) if "--friction-smoothing" in extra \
         else default_friction
@@ -117,8 +114,8 @@ def reusable(clip, optimizer, seed):
 def run(clip, optimizer, seed):
     target = out / folder(clip, optimizer, seed)
     name, extra = solvers[optimizer]
-    extra = [str(root / a) if a.startswith("checkpoints/") else a for a in extra]
-    command = [args.binary, "reconstruct", "--clip", clip, "--optimizer", name, "--seed", str(seed)] + extra \
+    command = [args.binary, "reconstruct", "--clip", clip, "--optimizer", name, "--seed", str(seed)] \
+        + reconstruction_runs.absolute(extra, root) \
         + ["--output", str(target), "--json"]
     print(" ".join(command[1:]), file=sys.stderr, flush=True)
     result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
@@ -128,14 +125,8 @@ def run(clip, optimizer, seed):
     return result
 
 
-started = time.time()
 jobs = [(c, o, s) for s in seeds for c in clips for o in optimizers]
-results = {job: r for job in jobs if (r := reusable(*job)) is not None}
-reused = len(results)
-with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-    futures = {job: pool.submit(run, *job) for job in jobs if job not in results}
-    results.update({job: f.result() for job, f in futures.items()})
-elapsed = time.time() - started
+results, reused, elapsed = reconstruction_runs.run_jobs(jobs, reusable, run, args.jobs)
 
 metrics = [("mpjpeG", "MPJPE-G (mm)"), ("mpjpe", "MPJPE (mm)"), ("mpjpePA", "MPJPE-PA (mm)"), ("mpjpe2d", "MPJPE-2d (px)"),
            ("totalVariation", "TV (m/s²)"), ("footSkatePercent", "foot skate (%)")]
@@ -164,9 +155,7 @@ lines = ["# Physics-based reconstruction: walk and dance_a", "",
          "{0.01, 0.03, 0.1, 0.3, 1, 3} m/s on the clips used for choices (walker/0walk_forward and dance_b; "
          "HumanMotion article \"Reconstruction choices\").", ""]
 if motion_checkpoint.exists():
-    data = motion_checkpoint.read_bytes()
-    header = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])
-    provenance = json.loads(header["__metadata__"]["provenance"])
+    provenance = reconstruction_runs.provenance(motion_checkpoint)
     lines += ["`checkpoints/optimus-motion.safetensors` is the shipped Optimus fine-tuned with PES on 0.5 s reconstruction "
               "windows of 12 other clips (walk and dance_a are not among them; `configs/optimus-small-motion.json`): "
               f"θ from outer step {provenance.get('outerSteps', '?')}, validation meta-loss "
@@ -178,9 +167,7 @@ if motion_checkpoint.exists():
               "simulator's earlier friction (0.01 m/s, whose feet chatter). Training curve and metrics: "
               "`motion-training/`.", ""]
 if walking_checkpoint.exists():
-    data = walking_checkpoint.read_bytes()
-    header = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])
-    provenance = json.loads(header["__metadata__"]["provenance"])
+    provenance = reconstruction_runs.provenance(walking_checkpoint)
     lines += ["`checkpoints/optimus-motion-walking.safetensors` is the benchmark-trained Optimus meta-trained further with "
               "PES on 0.5 s reconstruction windows of the five walking clips `walker/*` only, with the current physics "
               "(the ledger run `training/optimus-small-motion-walking`, its curve against CPU time there): θ from outer "

@@ -43,7 +43,6 @@ struct Reconstruct: ParsableCommand {
     @Option(parsing: .unconditional, help: "Objective evaluations per window (a budget; default: no limit but --iterations).")
     var evaluations: Int?
 
-
     @Option(name: .customLong("weight-3d"), parsing: .unconditional, help: "Weight of the 3D keypoint term (m²).")
     var weight3d: Double = LossWeights().keypoints3D
 
@@ -70,6 +69,9 @@ struct Reconstruct: ParsableCommand {
     @Flag(help: "Ablation: residual force control — a penalized torque and force on the root (not physically plausible).")
     var rootResidual = false
 
+    @Option(parsing: .unconditional, help: "Ablation: the simulator's friction regularization speed in m/s (default \(Simulator.Configuration().frictionSmoothing); 0.01, the earlier default, makes loaded feet chatter).")
+    var frictionSmoothing: Double = Simulator.Configuration().frictionSmoothing
+
     @Option(parsing: .unconditional, help: "The optimizer works on θ / scale (a step of 1 moves a PD target by this much); for Adam and learned optimizers. Default: \(Self.learnedParameterScale) for learned optimizers (the units their motion checkpoint was trained in), 1 otherwise.")
     var parameterScale: Double?
 
@@ -79,9 +81,6 @@ struct Reconstruct: ParsableCommand {
 
     var isLearned: Bool { LearnedOptimizerCatalog.names.contains(optimizer) }
     var effectiveParameterScale: Double { parameterScale ?? (isLearned ? Self.learnedParameterScale : 1) }
-
-    @Option(parsing: .unconditional, help: "Ablation: the simulator's friction regularization speed in m/s (default \(Simulator.Configuration().frictionSmoothing); 0.01, the earlier default, makes loaded feet chatter).")
-    var frictionSmoothing: Double = Simulator.Configuration().frictionSmoothing
 
     @Flag(help: "List the clips and exit.")
     var listClips = false

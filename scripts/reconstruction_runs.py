@@ -1,0 +1,47 @@
+"""What scripts/reconstruction_results.py and scripts/reconstruction_budget.py share: running `optimus reconstruct`
+jobs two at a time while reusing the results that still match, and reading what a binary and a checkpoint record."""
+import concurrent.futures
+import hashlib
+import json
+import re
+import subprocess
+import time
+
+
+def default_friction(binary):
+    """The simulator's default friction regularization (m/s), as `BINARY reconstruct --help` reports it."""
+    text = subprocess.run([binary, "reconstruct", "--help"], capture_output=True, text=True, check=True).stdout
+    return float(re.search(r"friction-smoothing.*?\(default: ([0-9.eE+-]+)\)", text, re.S).group(1))
+
+
+def provenance(path):
+    """The provenance a checkpoint (safetensors) records in its header."""
+    data = path.read_bytes()
+    header = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])
+    return json.loads(header["__metadata__"]["provenance"])
+
+
+def same_checkpoint(old, extra, root):
+    """Whether a result was made with the contents of the checkpoint its arguments name (results record its SHA-256);
+    true for arguments without a checkpoint."""
+    if "--checkpoint" not in extra:
+        return True
+    data = (root / extra[extra.index("--checkpoint") + 1]).read_bytes()
+    return old.get("checkpointSHA256") == hashlib.sha256(data).hexdigest()
+
+
+def absolute(extra, root):
+    """The arguments with the repository's checkpoint paths made absolute (the binary may run from anywhere)."""
+    return [str(root / a) if a.startswith("checkpoints/") else a for a in extra]
+
+
+def run_jobs(jobs, reusable, run, workers):
+    """reusable(*job) or, for the jobs it returns None for, run(*job) on `workers` threads: (results by job, how many
+    were reused, seconds)."""
+    started = time.time()
+    results = {job: r for job in jobs if (r := reusable(*job)) is not None}
+    reused = len(results)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {job: pool.submit(run, *job) for job in jobs if job not in results}
+        results.update({job: f.result() for job, f in futures.items()})
+    return results, reused, time.time() - started
