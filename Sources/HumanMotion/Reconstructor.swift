@@ -4,6 +4,7 @@ import HumanoidSimulation
 import Objectives
 import Optimizers
 import OptimusNumerics
+import Synchronization
 
 /// How a clip is cut into windows and how each is solved.
 public struct ReconstructionOptions: Codable, Equatable, Sendable {
@@ -35,8 +36,40 @@ public struct ReconstructionOptions: Codable, Equatable, Sendable {
     /// optimizers whose steps are not invariant to the units of the variables (Adam, the learned optimizers); L-BFGS
     /// rescales its steps by measured curvature and is nearly invariant.
     public var parameterScale = 1.0
+    /// End a window's search early with the paper's stopping rule (``Optimizers/StoppingRule/paper``: stop once the
+    /// value exceeds the mean of the previous five), as the paper's Table 4 runs Optimus by default. Off by default:
+    /// every solver spends its whole budget.
+    public var stoppingRule = false
+    /// Run the optimizer inside basin hopping (the paper's Table 4 "Optimus + BasinHopping"), or nil (default).
+    public var basinHopping: BasinHoppingSettings? = nil
     public var weights = LossWeights()
     public init() {}
+
+    /// Basin hopping (``Optimizers/BasinHopping``) around each window's optimizer, in the reconstruction's units.
+    public struct BasinHoppingSettings: Codable, Equatable, Sendable {
+        /// Iterations of each local search before a hop.
+        public var localIterations = 25
+        /// Half-width of the uniform hop of every PD target, in radians (independent of ``parameterScale``).
+        public var hopSize = 0.02
+        /// Metropolis temperature as a fraction of the window's starting loss (window losses differ by decades).
+        public var temperature = 0.05
+        /// Seed of the hops; window w uses seed + w.
+        public var seed: UInt64 = 0
+        public init() {}
+
+        public func validate() throws(HumanMotionError) {
+            guard localIterations >= 1 else {
+                throw .invalid("basinHopping.localIterations", "must be ≥ 1, got \(localIterations)")
+            }
+            guard hopSize > 0, hopSize.isFinite else {
+                throw .invalid("basinHopping.hopSize", "must be a finite number > 0 (radians), got \(hopSize)")
+            }
+            guard temperature > 0, temperature.isFinite else {
+                throw .invalid("basinHopping.temperature", "must be a finite number > 0 (a fraction of the window's "
+                    + "starting loss), got \(temperature)")
+            }
+        }
+    }
 
     public func validate(clipDuration: Double) throws(HumanMotionError) {
         guard windowSeconds >= 0.1, windowSeconds.isFinite else {
@@ -53,6 +86,7 @@ public struct ReconstructionOptions: Codable, Equatable, Sendable {
         guard parameterScale > 0, parameterScale.isFinite else {
             throw .invalid("parameterScale", "must be a finite number > 0, got \(parameterScale)")
         }
+        try basinHopping?.validate()
         guard clipDuration + 1e-9 >= windowSeconds else {
             throw .invalid("windowSeconds", String(format: "%.3g s is longer than the clip (%.3g s); use a shorter window",
                                                    windowSeconds, clipDuration))
@@ -72,6 +106,9 @@ public struct ReconstructionResult: Codable, Sendable {
         public var evaluations: Int
         public var termination: String
         public var seconds: Double
+        /// Of ``seconds``, the time spent outside the objective's evaluations: the optimizer's own steps (nil in
+        /// results made before it was recorded).
+        public var optimizerSeconds: Double? = nil
         /// The best loss after each iteration: [evaluations so far, best value] pairs, the first for the start (nil in
         /// results made before it was recorded).
         public var trace: [[Double]]? = nil
@@ -232,11 +269,23 @@ public enum Reconstructor {
                                                      initialLoss: initialLoss, finalLoss: initialLoss, iterations: 0,
                                                      evaluations: 1, termination: "none", seconds: 0)
             if options.iterations > 0 {
-                let scaled = ScaledObjective(problem, scale: options.parameterScale)
-                let result = try? minimize(scaled, from: scaled.scale(theta), using: AnyOptimizer(optimizer),
-                                           options: .init(maxIterations: options.iterations,
-                                                          maxEvaluations: options.maxEvaluations,
-                                                          gradientTolerance: 1e-10, recordTrace: true))
+                let clock = EvaluationClock()
+                let scaled = ScaledObjective(TimedObjective(base: problem, clock: clock), scale: options.parameterScale)
+                let settings = MinimizationOptions(maxIterations: options.iterations,
+                                                   maxEvaluations: options.maxEvaluations, gradientTolerance: 1e-10,
+                                                   stoppingRule: options.stoppingRule ? .paper : nil, recordTrace: true)
+                let start = scaled.scale(theta)
+                let result: MinimizationResult?
+                if let hopping = options.basinHopping {
+                    let method = BasinHopping(local: AnyOptimizer(optimizer), localIterations: hopping.localIterations,
+                                              stepSize: hopping.hopSize / options.parameterScale,
+                                              temperature: hopping.temperature * max(initialLoss, .leastNormalMagnitude),
+                                              seed: hopping.seed &+ UInt64(w))
+                    result = try? minimize(scaled, from: start, using: method, options: settings)
+                } else {
+                    result = try? minimize(scaled, from: start, using: AnyOptimizer(optimizer), options: settings)
+                }
+                if let result { record.optimizerSeconds = max(0, result.seconds - clock.seconds) }
                 if let result, result.value.isFinite, result.value <= initialLoss || !initialLoss.isFinite {
                     theta = scaled.unscale(result.x)
                     record.finalLoss = result.value
@@ -291,5 +340,34 @@ public enum Reconstructor {
                                     evaluations: evaluations, seconds: (ContinuousClock.now - t0).inSeconds,
                                     keypoints: predicted, finite: finite, rootResidual: residual,
                                     frictionSmoothing: simulator.configuration.frictionSmoothing)
+    }
+}
+
+/// Accumulates the time spent in a window's objective evaluations (one window at a time, on one thread).
+final class EvaluationClock: Sendable {
+    private let elapsed = Mutex<Duration>(.zero)
+    var seconds: Double { elapsed.withLock { $0 }.inSeconds }
+    func add(_ d: Duration) { elapsed.withLock { $0 += d } }
+}
+
+/// An objective that times its evaluations on an ``EvaluationClock``.
+struct TimedObjective<Base: Objective>: Objective {
+    let base: Base
+    let clock: EvaluationClock
+    var dimension: Int { base.dimension }
+    func value(at x: [Double]) -> Double {
+        let t0 = ContinuousClock.now
+        defer { clock.add(ContinuousClock.now - t0) }
+        return base.value(at: x)
+    }
+    func valueAndGradient(at x: [Double], gradient: inout [Double]) -> Double {
+        let t0 = ContinuousClock.now
+        defer { clock.add(ContinuousClock.now - t0) }
+        return base.valueAndGradient(at: x, gradient: &gradient)
+    }
+    func hessianVectorProduct(at x: [Double], direction v: [Double]) -> [Double] {
+        let t0 = ContinuousClock.now
+        defer { clock.add(ContinuousClock.now - t0) }
+        return base.hessianVectorProduct(at: x, direction: v)
     }
 }

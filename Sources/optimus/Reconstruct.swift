@@ -60,6 +60,21 @@ struct Reconstruct: ParsableCommand {
 
     @OptionGroup var format: JSONOutputOption
 
+    @Flag(help: "End each window's search with the paper's stopping rule (stop once the loss exceeds the mean of the previous 5), as the paper's Table 4 runs Optimus; default: spend the whole budget.")
+    var stoppingRule = false
+
+    @Flag(help: "Run the optimizer inside basin hopping (the paper's Table 4 \"Optimus + BasinHopping\"): local searches of --hop-iterations, then a random hop of every PD target.")
+    var basinHopping = false
+
+    @Option(parsing: .unconditional, help: "Basin hopping: iterations of each local search.")
+    var hopIterations = ReconstructionOptions.BasinHoppingSettings().localIterations
+
+    @Option(parsing: .unconditional, help: "Basin hopping: half-width of the uniform hop of each PD target, in radians.")
+    var hopSize = ReconstructionOptions.BasinHoppingSettings().hopSize
+
+    @Option(parsing: .unconditional, help: "Basin hopping: Metropolis temperature as a fraction of the window's starting loss.")
+    var hopTemperature = ReconstructionOptions.BasinHoppingSettings().temperature
+
     @Flag(help: "Ablation: start from the ground-truth state instead of the estimate (an oracle; not a reconstruction).")
     var oracleInitialState = false
 
@@ -103,6 +118,11 @@ struct Reconstruct: ParsableCommand {
         guard known.contains(optimizer) else {
             throw ValidationError("optimizer: '\(optimizer)' is not valid; valid: \(known.joined(separator: ", "))")
         }
+        guard hopIterations >= 1 else { throw ValidationError("hop-iterations: \(hopIterations) must be ≥ 1") }
+        guard hopSize > 0, hopSize.isFinite else { throw ValidationError("hop-size: \(hopSize) must be a finite number > 0 (radians)") }
+        guard hopTemperature > 0, hopTemperature.isFinite else {
+            throw ValidationError("hop-temperature: \(hopTemperature) must be a finite number > 0 (a fraction of the window's starting loss)")
+        }
         try search.check()
         if !listClips, clip == nil { throw ValidationError("clip: required (see --list-clips)") }
     }
@@ -144,6 +164,15 @@ struct Reconstruct: ParsableCommand {
         options.initialStateFromTruth = oracleInitialState
         options.warmStartControls = warmStartControls
         options.parameterScale = effectiveParameterScale
+        options.stoppingRule = stoppingRule
+        if basinHopping {
+            var hopping = ReconstructionOptions.BasinHoppingSettings()
+            hopping.localIterations = hopIterations
+            hopping.hopSize = hopSize
+            hopping.temperature = hopTemperature
+            hopping.seed = seed
+            options.basinHopping = hopping
+        }
         options.weights.keypoints3D = weight3d
         options.weights.keypoints2D = weight2d
         var configuration = Simulator.Configuration()

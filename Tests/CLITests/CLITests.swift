@@ -311,9 +311,12 @@ struct CLI {
         #expect(unknown.status == 64 && unknown.stderr.contains("clip: 'moonwalk'") && unknown.stderr.contains("dance_a"))
         let long = try CLI.run(["reconstruct", "--clip", "run", "--window-seconds", "2", "--iterations", "0"])
         #expect(long.status == 64 && long.stderr.contains("windowSeconds"), "\(long.stderr)")
-        // Budgets, keyframes and the friction ablation name their field.
+        // Budgets, keyframes, basin hopping and the friction ablation name their field.
         for (arguments, field) in [(["--evaluations", "0"], "evaluations"), (["--friction-smoothing", "-1"], "friction-smoothing"),
-                                   (["--keyframe-interval", "0.001", "--iterations", "0"], "keyframeInterval")] {
+                                   (["--keyframe-interval", "0.001", "--iterations", "0"], "keyframeInterval"),
+                                   (["--basin-hopping", "--hop-iterations", "0"], "hop-iterations"),
+                                   (["--basin-hopping", "--hop-size", "nan"], "hop-size"),
+                                   (["--basin-hopping", "--hop-temperature", "-1"], "hop-temperature")] {
             let bad = try CLI.run(["reconstruct", "--clip", "run"] + arguments)
             #expect(bad.status == 64 && bad.stderr.contains(field), "\(arguments): \(bad.stderr)")
         }

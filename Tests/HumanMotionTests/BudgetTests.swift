@@ -45,3 +45,84 @@ import HumanoidTestSupport
         }
     }
 }
+
+@Suite struct ReconstructionOperatingModeTests {
+    static func reconstruct(_ configure: (inout ReconstructionOptions) -> Void,
+                            optimizer: any Optimizer = LBFGS()) throws -> ReconstructionResult {
+        let walk = try TestData.clip("walk")
+        let frames = walk.times.indices.filter { walk.times[$0] <= 0.3 + 1e-9 }
+        let clip = MotionClip(name: "walk-start", loops: false, times: frames.map { walk.times[$0] },
+                              poses: frames.map { walk.poses[$0] })
+        let observed = ObservedClip(clip: clip, humanoid: TestData.humanoid, seed: 3)
+        var options = ReconstructionOptions()
+        options.windowSeconds = 0.25
+        options.strideSeconds = 0.25
+        options.iterations = 14
+        configure(&options)
+        return try Reconstructor.run(observed, simulator: Simulator(humanoid: TestData.humanoid), optimizer: optimizer,
+                                     optimizerName: optimizer.name, options: options)
+    }
+
+    /// The stopping rule only cuts a window's search short: with plain gradient descent at a step that overshoots
+    /// (the first 0.3 s of walk, one window), the rule fires, and the stopped window's trace is a prefix of the same
+    /// window's trace without the rule.
+    @Test func stoppingRuleTruncatesTheSameSearch() throws {
+        let descent = GradientDescent(learningRate: 1)
+        let free = try Self.reconstruct({ $0.maxEvaluations = 12 }, optimizer: descent)
+        let stopped = try Self.reconstruct({ $0.maxEvaluations = 12; $0.stoppingRule = true }, optimizer: descent)
+        let first = try #require(stopped.windows.first), reference = try #require(free.windows.first)
+        #expect(first.termination == "stoppingRule")
+        #expect(reference.termination != "stoppingRule")
+        let short = try #require(first.trace), long = try #require(reference.trace)
+        #expect(short.count < long.count)
+        #expect(Array(long.prefix(short.count)) == short)
+        #expect(first.finalLoss == short.last?[1])
+        #expect(stopped.options.stoppingRule && !free.options.stoppingRule)
+    }
+
+    /// Basin hopping: the first local search is the plain search (same trace up to the first hop), the budget holds,
+    /// the result never ends above the window's start, a seed gives the same run twice and another seed another run;
+    /// the optimizer's own time is part of the window's time.
+    @Test func basinHoppingStartsAsThePlainSearchAndIsSeeded() throws {
+        func hopping(_ seed: UInt64) throws -> ReconstructionResult {
+            try Self.reconstruct { o in
+                o.maxEvaluations = 14
+                var h = ReconstructionOptions.BasinHoppingSettings()
+                h.localIterations = 4
+                h.hopSize = 0.001  // small hops: the next local search goes on improving, from a seed-dependent point
+                h.seed = seed
+                o.basinHopping = h
+            }
+        }
+        let plain = try Self.reconstruct { $0.maxEvaluations = 14 }
+        let a = try hopping(7), b = try hopping(7), c = try hopping(8)
+        #expect(a.windows.count == 1 && plain.windows.count == 1)
+        for (w, p) in zip(a.windows, plain.windows) {
+            #expect(w.evaluations <= 15)
+            #expect(w.finalLoss <= w.initialLoss)
+            let trace = try #require(w.trace), reference = try #require(p.trace)
+            // The start and the first four accepted iterates come from the same local search.
+            #expect(Array(trace.prefix(5)) == Array(reference.prefix(5)))
+            let own = try #require(w.optimizerSeconds)
+            #expect(own >= 0 && own <= w.seconds)
+        }
+        #expect(a.windows.map(\.finalLoss) == b.windows.map(\.finalLoss))
+        #expect(a.windows.map(\.finalLoss) != c.windows.map(\.finalLoss))
+    }
+
+    @Test func invalidBasinHoppingSettingsNameTheirField() {
+        for (field, change) in [("basinHopping.localIterations", { (h: inout ReconstructionOptions.BasinHoppingSettings) in h.localIterations = 0 }),
+                                ("basinHopping.hopSize", { $0.hopSize = .nan }),
+                                ("basinHopping.temperature", { $0.temperature = 0 })] {
+            var options = ReconstructionOptions()
+            var settings = ReconstructionOptions.BasinHoppingSettings()
+            change(&settings)
+            options.basinHopping = settings
+            #expect {
+                try options.validate(clipDuration: 1)
+            } throws: { error in
+                "\(error)".contains(field)
+            }
+        }
+    }
+}
