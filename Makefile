@@ -3,7 +3,7 @@
 #   make test   build and run the whole test suite
 SWIFT ?= swift
 
-.PHONY: help deps demo test build release bench mpi-check evaluate evaluate-quick clean
+.PHONY: help deps demo test build release bench mpi-check evaluate evaluate-quick reconstruction clean
 
 help:
 	@echo "swift-optimus: make TARGET"
@@ -11,6 +11,7 @@ help:
 	@echo "  test            the whole test suite (Swift Testing, and the Python client's tests in .venv)"
 	@echo "  evaluate        the paper's Section 5.1 benchmark, report and README results (about 10 min on 2 cores)"
 	@echo "  evaluate-quick  a few small problems end to end, in seconds"
+	@echo "  reconstruction  the motion reconstruction tables and figures in results/reconstruction (reuses finished runs)"
 	@echo "  bench           speed benchmarks (the Benchmarks/ package) beside scipy"
 	@echo "  mpi-check       the MPI meta-trainer against the single-process one (installs OpenMPI)"
 	@echo "  release, build  the release tool (.build/release/optimus), the debug build with tests"
@@ -35,6 +36,11 @@ evaluate: release
 evaluate-quick: release
 	.build/release/optimus evaluate --suite quick --output .build/results-quick
 	.build/release/optimus report .build/results-quick
+
+# The physics reconstruction experiments (Tables 1 and 4 and Fig. 6 analogues, 3 observation seeds) into
+# results/reconstruction/README.md; resumable: runs whose result.json still matches are reused.
+reconstruction: release
+	python3 scripts/reconstruction_results.py --seeds 0,1,2 --reuse
 
 build: deps
 	$(SWIFT) build --build-tests

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import pathlib
+import re
 import statistics
 import subprocess
 import sys
@@ -44,22 +45,61 @@ friction = reconstruction_runs.default_friction(args.binary)
 clips = [c for c in args.clips.split(",") if c.strip()]
 if not clips:
     sys.exit("clips: give at least one clip, e.g. --clips walk,dance_a")
-# key → (label, optimizer, extra arguments)
+
+
+class Solver:
+    """A row: its label, the optimizer name, extra `reconstruct` arguments, its budget per window (default
+    --evaluations) and whether it is drawn in the loss-vs-evaluations figures."""
+    def __init__(self, label, optimizer, extra=(), budget=None, figure=True):
+        self.label, self.optimizer, self.extra = label, optimizer, list(extra)
+        self.budget, self.figure = budget or args.evaluations, figure
+
+
+walking = ["--checkpoint", "checkpoints/optimus-motion-walking.safetensors", "--parameter-scale", "0.01"]
 solvers = {
-    "lbfgs": ("L-BFGS", "lbfgs", []),
-    "adam": ("Adam (learning rate 0.003)", "adam", []),
-    "optimus": ("Optimus (benchmark-trained)", "optimus",
-                ["--checkpoint", "checkpoints/optimus-functions.safetensors", "--parameter-scale", "1"]),
-    "adafactor-mlp": ("Adafactor-MLP (benchmark-trained)", "adafactor-mlp",
-                      ["--checkpoint", "checkpoints/adafactor-mlp-functions.safetensors", "--parameter-scale", "1"]),
+    "lbfgs": Solver("L-BFGS", "lbfgs"),
+    "adam": Solver("Adam (learning rate 0.003)", "adam"),
+    "optimus": Solver("Optimus (benchmark-trained)", "optimus",
+                      ["--checkpoint", "checkpoints/optimus-functions.safetensors", "--parameter-scale", "1"]),
+    "adafactor-mlp": Solver("Adafactor-MLP (benchmark-trained)", "adafactor-mlp",
+                            ["--checkpoint", "checkpoints/adafactor-mlp-functions.safetensors", "--parameter-scale", "1"]),
 }
-if (root / "checkpoints/optimus-motion-walking.safetensors").exists():
-    solvers["optimus-walking"] = ("Optimus (meta-trained on walking windows only, scale 0.01)", "optimus",
-                                  ["--checkpoint", "checkpoints/optimus-motion-walking.safetensors",
-                                   "--parameter-scale", "0.01"])
+if (root / walking[1]).exists():
+    solvers["optimus-walking"] = Solver("Optimus (meta-trained on walking windows only, scale 0.01)", "optimus", walking)
 if (root / "checkpoints/optimus-motion.safetensors").exists():
-    solvers["optimus-motion"] = ("Optimus (fine-tuned on windows of 12 clips, earlier physics, scale 0.01)", "optimus",
-                                 ["--checkpoint", "checkpoints/optimus-motion.safetensors", "--parameter-scale", "0.01"])
+    solvers["optimus-motion"] = Solver("Optimus (fine-tuned on windows of 12 clips, earlier physics, scale 0.01)",
+                                       "optimus", ["--checkpoint", "checkpoints/optimus-motion.safetensors",
+                                                   "--parameter-scale", "0.01"])
+
+# The paper's Table 4: (top) each architecture meta-trained from scratch on the walking windows with the same estimator,
+# hyperparameters and CPU budget (ledger runs), at the same budget per window; (bottom) the walking Optimus's operating
+# modes. On walk (in the training domain) and dance_a (out of it).
+table4_clips = [c for c in ["walk", "dance_a"] if c in clips]
+ablations = [("t4-optimus", "Optimus", "optimus", "optimus-small-motion-walking-scratch"),
+             ("t4-no-state", "Optimus, no state", "optimus-no-state", "optimus-no-state-small-motion-walking"),
+             ("t4-no-structure", "Optimus, no structure", "optimus-no-structure",
+              "optimus-no-structure-small-motion-walking"),
+             ("t4-adafactor-mlp", "Adafactor-MLP 4×2", "adafactor-mlp", "adafactor-mlp-reference-motion-walking"),
+             ("t4-adafactor-mlp-128x4", "Adafactor-MLP 128×4", "adafactor-mlp", "adafactor-mlp-paper-motion-walking")]
+ablation_runs = {}
+for key, label, name, run_name in ablations:
+    best = sorted((root / "training" / run_name).glob("*-best.safetensors"))
+    if table4_clips and best:
+        ablation_runs[key] = run_name
+        solvers[key] = Solver(label, name, ["--checkpoint", str(best[0].relative_to(root)), "--parameter-scale", "0.01"],
+                              figure=False)
+modes = []
+if table4_clips and "optimus-walking" in solvers:
+    modes = ["mode-stopping-rule", "mode-basin-hopping", "mode-lbfgs-2x"]
+    solvers["mode-stopping-rule"] = Solver("Optimus (walking), the paper's stopping rule", "optimus",
+                                           walking + ["--stopping-rule"], figure=False)
+    solvers["mode-basin-hopping"] = Solver("Optimus (walking) + basin hopping", "optimus",
+                                           walking + ["--basin-hopping"], budget=2 * args.evaluations, figure=False)
+    solvers["mode-lbfgs-2x"] = Solver("L-BFGS", "lbfgs", budget=2 * args.evaluations, figure=False)
+
+
+def clips_of(key):
+    return clips if solvers[key].figure else table4_clips
 
 
 def folder(clip, key, seed):
@@ -71,23 +111,31 @@ def reusable(clip, key, seed):
     if not args.reuse or not path.exists():
         return None
     old = json.loads(path.read_text())
-    _, name, extra = solvers[key]
-    if not reconstruction_runs.same_checkpoint(old, extra, root):
+    solver = solvers[key]
+    if not reconstruction_runs.same_checkpoint(old, solver.extra, root):
         return None
-    same = (old.get("clip"), old.get("optimizer"), old.get("seed")) == (clip, name, seed) \
-        and old.get("options", {}).get("maxEvaluations") == args.evaluations \
+    options = old.get("options", {})
+    same = (old.get("clip"), old.get("optimizer"), old.get("seed")) == (clip, solver.optimizer, seed) \
+        and options.get("maxEvaluations") == solver.budget \
+        and options.get("stoppingRule", False) == ("--stopping-rule" in solver.extra) \
+        and (options.get("basinHopping") is not None) == ("--basin-hopping" in solver.extra) \
         and old.get("frictionSmoothing", 0.01) == friction
     return old if same else None
 
 
+def command(clip, key, seed):
+    solver = solvers[key]
+    return ["reconstruct", "--clip", clip, "--optimizer", solver.optimizer, "--seed", str(seed),
+            "--evaluations", str(solver.budget), "--iterations", str(solver.budget)] + solver.extra
+
+
 def run(clip, key, seed):
-    _, name, extra = solvers[key]
     target = folder(clip, key, seed)
-    command = [args.binary, "reconstruct", "--clip", clip, "--optimizer", name, "--seed", str(seed),
-               "--evaluations", str(args.evaluations), "--iterations", str(args.evaluations)] \
-        + reconstruction_runs.absolute(extra, root) + ["--output", str(target), "--json"]
-    print(" ".join(command[1:]), file=sys.stderr, flush=True)
-    result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+    arguments = command(clip, key, seed)
+    full = [args.binary] + reconstruction_runs.absolute(arguments, root) + ["--output", str(target), "--json"]
+    print(" ".join(arguments), file=sys.stderr, flush=True)
+    result = json.loads(subprocess.run(full, check=True, capture_output=True, text=True,
+                                       env=reconstruction_runs.environment()).stdout)
     for picture in ["filmstrip.svg", "filmstrip.png"]:
         (target / picture).unlink(missing_ok=True)
     # The keypoints are what the metrics were computed from; the folder keeps the metrics, windows and traces.
@@ -96,7 +144,7 @@ def run(clip, key, seed):
     return result
 
 
-jobs = [(c, k, s) for s in seeds for c in clips for k in solvers]
+jobs = [(c, k, s) for s in seeds for k in solvers for c in clips_of(k)]
 results, reused, elapsed = reconstruction_runs.run_jobs(jobs, reusable, run, args.jobs)
 
 
@@ -125,7 +173,7 @@ colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 def figure(clip):
     width, height, left, right, top, bottom = 860, 380, 60, 370, 30, 45
     curves = {k: [statistics.fmean(v) for v in zip(*[curve(results[(clip, k, s)], args.evaluations) for s in seeds])]
-              for k in solvers}
+              for k in solvers if solvers[k].figure}
     low = min(min(c) for c in curves.values())
     low = math.floor(low * 4) / 4 if low < 0 else -0.25
     def x(e):
@@ -153,11 +201,96 @@ def figure(clip):
         parts.append(f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="2"/>')
         parts.append(f'<line x1="{width - right + 12}" x2="{width - right + 32}" y1="{top + 14 + 18 * i}" '
                      f'y2="{top + 14 + 18 * i}" stroke="{color}" stroke-width="2"/>')
-        label = solvers[k][0].replace("&", "&amp;")
+        label = solvers[k].label.replace("&", "&amp;")
         parts.append(f'<text x="{width - right + 36}" y="{top + 18 + 18 * i}" font-size="10">{label}</text>')
     parts.append("</svg>")
     (out / f"{clip}-loss-vs-evaluations.svg").write_text("\n".join(parts) + "\n")
     return curves
+
+
+def window_decades(result):
+    """Mean over windows of log10(final loss / starting loss)."""
+    logs = [math.log10(max(w["finalLoss"], 1e-300) / w["initialLoss"]) for w in result["windows"]
+            if w["initialLoss"] > 0 and math.isfinite(w["initialLoss"]) and math.isfinite(w["finalLoss"])]
+    return statistics.fmean(logs) if logs else float("nan")
+
+
+def ms_per_step(rs):
+    """The optimizer's own time per iteration (ms): time outside the objective's evaluations over iterations."""
+    own = [w["optimizerSeconds"] for r in rs for w in r["windows"] if w.get("optimizerSeconds") is not None]
+    steps = [w["iterations"] for r in rs for w in r["windows"] if w.get("optimizerSeconds") is not None]
+    return 1000 * sum(own) / sum(steps) if own and sum(steps) else float("nan")
+
+
+def parameter_count(extra):
+    if "--checkpoint" not in extra:
+        return "–"
+    text = subprocess.run([args.binary, "checkpoint", "inspect", str(root / extra[extra.index("--checkpoint") + 1])],
+                          capture_output=True, text=True, check=True).stdout
+    count = int(re.search(r"parameters\s+(\d+)", text).group(1))
+    return f"{count:,}"
+
+
+def training_summary(run_name):
+    rows = [json.loads(l) for l in (root / "training" / run_name / "metrics.jsonl").read_text().splitlines() if l.strip()]
+    validated = [r for r in rows if r.get("validationLoss") is not None]
+    best = min(validated, key=lambda r: r["validationLoss"]) if validated else None
+    hours = rows[-1].get("trainingCPUSeconds", rows[-1]["cpuSeconds"]) / 3600 if rows else 0
+    return (f"{rows[-1]['step'] if rows else 0} steps, {hours:.2f} CPU h, best {best['validationLoss']:.3f} "
+            f"(step {best['step']})" if best else "not started")
+
+
+def table4():
+    if not (ablation_runs or modes):
+        return []
+    head = "| variant | parameters | ms per step | evaluations per window | " + " | ".join(
+        f"{c} MPJPE-G (mm) | {c} loss reduction (decades)" for c in table4_clips)
+    rule = "|---|---:|---:|---:|" + "---:|---:|" * len(table4_clips)
+
+    def row(key, label, extra_cells=""):
+        solver = solvers[key]
+        by_clip = {c: [results[(c, key, s)] for s in seeds] for c in table4_clips}
+        first = by_clip[table4_clips[0]]
+        cells = [label, parameter_count(solver.extra), f"{ms_per_step(first):.2f}",
+                 f"{statistics.fmean([r['evaluations'] / len(r['windows']) - 1 for r in first]):.1f}"]
+        for c in table4_clips:
+            cells += [f"{statistics.fmean([r['metrics']['mpjpeG'] for r in by_clip[c]]):.1f}",
+                      f"{-statistics.fmean([window_decades(r) for r in by_clip[c]]):.2f}"]
+        return "| " + " | ".join(cells) + " |" + extra_cells
+
+    lines = ["## Table 4 analogue: ablations and operating modes", ""]
+    if ablation_runs:
+        lines += [f"Top: each architecture meta-trained **from scratch** (model seed 0) on the walking windows only, with "
+                  "the estimator, hyperparameters and CPU budget of the others (ledger runs in `training/`, PES, "
+                  "truncation 10, 8 particles, outer learning rate 1e-3, targets in 0.01 units; the best-validation θ "
+                  f"of each), then run at {args.evaluations} evaluations per window, mean over seeds "
+                  f"{', '.join(map(str, seeds))}. The shipped walking Optimus (fine-tuned from the benchmark-trained "
+                  "θ, longer) and L-BFGS at the same budget are the reference rows. *ms per step*: the optimizer's own "
+                  f"time per iteration on {table4_clips[0]} (the window's time outside the simulator's loss and "
+                  "gradient), one core. *evaluations per window*: after the start. *loss reduction*: mean over windows "
+                  "of log10(starting / final window loss), the paper's \"Loss\" column in decades.", "",
+                  head + " | training |", rule + "---|"]
+        for key, label, _, _ in ablations:
+            if key in ablation_runs:
+                lines.append(row(key, label, f" {training_summary(ablation_runs[key])} |"))
+        lines.append(row("optimus-walking", "Optimus (shipped walking θ, fine-tuned from the benchmark θ)",
+                         f" {training_summary('optimus-small-motion-walking')} |"))
+        lines.append(row("lbfgs", "L-BFGS", " – |"))
+        lines.append("")
+    if modes:
+        lines += ["Bottom: the shipped walking Optimus's operating modes, as the paper's bottom three lines: with the "
+                  f"paper's stopping rule (stop once the loss exceeds the mean of the previous five; at most "
+                  f"{args.evaluations} evaluations), for the whole {args.evaluations} evaluations without it, and inside "
+                  f"basin hopping (`--basin-hopping`: local searches of 25 iterations, hops of ±0.02 rad on every PD "
+                  f"target, Metropolis temperature 5 % of the window's starting loss) with {2 * args.evaluations} "
+                  f"evaluations; L-BFGS at {2 * args.evaluations} for reference.", "", head + " |", rule]
+        lines.append(row("mode-stopping-rule", "Optimus (walking), the paper's stopping rule"))
+        lines.append(row("optimus-walking", f"Optimus (walking), {args.evaluations} iterations"))
+        lines.append(row("mode-basin-hopping", "Optimus (walking) + basin hopping"))
+        lines.append(row("lbfgs", f"L-BFGS, {args.evaluations} evaluations"))
+        lines.append(row("mode-lbfgs-2x", f"L-BFGS, {2 * args.evaluations} evaluations"))
+        lines.append("")
+    return lines
 
 
 metrics = [("mpjpeG", "MPJPE-G (mm)"), ("mpjpe", "MPJPE (mm)"), ("mpjpePA", "MPJPE-PA (mm)"), ("mpjpe2d", "MPJPE-2d (px)"),
@@ -182,7 +315,10 @@ for clip in clips:
     lines.append(f"| {clip} | observation (no physics) | "
                  + " | ".join(f"{statistics.fmean([o[k] for o in observation]):.1f}" for k, _ in metrics)
                  + " | – | – | – |")
-    for k, (label, _, _) in solvers.items():
+    for k, solver in solvers.items():
+        if not solver.figure:
+            continue
+        label = solver.label
         rs = [results[(clip, k, s)] for s in seeds]
         lines.append(f"| {clip} | {label} | "
                      + " | ".join(f"{statistics.fmean([r['metrics'][m] for r in rs]):.1f}" for m, _ in metrics)
@@ -191,7 +327,10 @@ for clip in clips:
 lines += ["", "Per seed, MPJPE-G (mm):", "", "| clip | solver | " + " | ".join(f"seed {s}" for s in seeds) + " |",
           "|---|---|" + "---:|" * len(seeds)]
 for clip in clips:
-    for k, (label, _, _) in solvers.items():
+    for k, solver in solvers.items():
+        if not solver.figure:
+            continue
+        label = solver.label
         lines.append(f"| {clip} | {label} | "
                      + " | ".join(f"{results[(clip, k, s)]['metrics']['mpjpeG']:.0f}" for s in seeds) + " |")
 lines += ["", "Loss reduction: mean over windows and seeds of log10(best loss / starting loss) after the budget.", ""]
@@ -209,11 +348,9 @@ if "optimus-walking" in solvers:
         lines += ["![validation meta-loss of the walking run against CPU hours](walking-training.svg)", ""]
 for clip in clips:
     lines += [f"![{clip}: loss against evaluations]({clip}-loss-vs-evaluations.svg)", ""]
+lines += table4()
 lines += ["Commands (one per run):", ""]
-for (c, k, s) in jobs:
-    _, name, extra = solvers[k]
-    lines.append(f"- `optimus reconstruct --clip {c} --optimizer {name} --seed {s} --evaluations {args.evaluations} "
-                 f"--iterations {args.evaluations} " + "".join(a + " " for a in extra)
-                 + f"--output results/reconstruction/budget/{c}-{k}-seed{s}`")
+for job in jobs:
+    lines.append(f"- `optimus {' '.join(command(*job))} --output results/reconstruction/budget/{folder(*job).name}`")
 (out / "README.md").write_text("\n".join(lines) + "\n")
 print(f"wrote {out / 'README.md'} ({elapsed:.0f} s)", file=sys.stderr)

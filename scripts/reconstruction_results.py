@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import pathlib
+import re
 import statistics
 import subprocess
 import sys
@@ -28,6 +29,9 @@ parser.add_argument("--seeds", default="0,1,2", help="comma-separated observatio
 parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="runs at once (each uses one core)")
 parser.add_argument("--output", default=str(root / "results/reconstruction"))
 parser.add_argument("--reuse", action="store_true", help="reuse matching result.json files instead of rerunning")
+parser.add_argument("--no-budget-study", action="store_true",
+                    help="skip the study at the paper's budget per window (scripts/reconstruction_budget.py, into "
+                         "results/reconstruction/budget), whose tables this README includes")
 args = parser.parse_args()
 seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
 if not seeds:
@@ -118,7 +122,8 @@ def run(clip, optimizer, seed):
         + reconstruction_runs.absolute(extra, root) \
         + ["--output", str(target), "--json"]
     print(" ".join(command[1:]), file=sys.stderr, flush=True)
-    result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+    result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True,
+                                       env=reconstruction_runs.environment()).stdout)
     if seed != seeds[0]:
         for picture in ["filmstrip.svg", "filmstrip.png"]:
             (target / picture).unlink(missing_ok=True)
@@ -217,6 +222,15 @@ for clip, rs in residual:
     lines.append(f"| {clip} | " + " / ".join(f"{100 * r['meanForce']:.1f}" for r in rs) + " | "
                  + " / ".join(f"{100 * r['maxForce']:.0f}" for r in rs) + " | "
                  + " / ".join(f"{r['meanTorque']:.3f}" for r in rs) + " |")
+if not args.no_budget_study:
+    # The paper's protocol (Tables 1 and 4, Fig. 6): every solver at the same budget per window, in budget/.
+    subprocess.run([sys.executable, str(root / "scripts/reconstruction_budget.py"), "--binary", args.binary,
+                    "--seeds", args.seeds, "--jobs", str(args.jobs), "--output", str(out / "budget")]
+                   + (["--reuse"] if args.reuse else []), check=True)
+    budget = (out / "budget/README.md").read_text().split("Commands (one per run):")[0].rstrip().splitlines()
+    budget = ["#" + line if line.startswith("#") else line for line in budget]
+    budget = [re.sub(r"\]\(([^)/]+\.(svg|png))\)", r"](budget/\1)", line) for line in budget]
+    lines += [""] + budget + ["", "The runs of this section, with their commands: `budget/README.md`."]
 lines += ["", "Commands (one per run; `--output` as in the folders above):", ""]
 lines += [f"- `optimus reconstruct --clip {c} --optimizer {solvers[o][0]} --seed {s} "
           + "".join(a + " " for a in solvers[o][1]) + f"--output results/reconstruction/{folder(c, o, s)}`"
