@@ -40,6 +40,9 @@ public struct ReconstructionOptions: Codable, Equatable, Sendable {
     /// value exceeds the mean of the previous five), as the paper's Table 4 runs Optimus by default. Off by default:
     /// every solver spends its whole budget.
     public var stoppingRule = false
+    /// Restart the optimizer from the best point so far whenever an iterate's loss rises above the best by more than
+    /// this fraction (``Optimizers/RestartOnIncrease``), or nil (default): a safeguard for methods without a line search.
+    public var restartMargin: Double? = nil
     /// Run the optimizer inside basin hopping (the paper's Table 4 "Optimus + BasinHopping"), or nil (default).
     public var basinHopping: BasinHoppingSettings? = nil
     public var weights = LossWeights()
@@ -87,6 +90,9 @@ public struct ReconstructionOptions: Codable, Equatable, Sendable {
             throw .invalid("parameterScale", "must be a finite number > 0, got \(parameterScale)")
         }
         try basinHopping?.validate()
+        if let restartMargin, !(restartMargin >= 0 && restartMargin.isFinite) {
+            throw .invalid("restartMargin", "must be a finite number ≥ 0, got \(restartMargin)")
+        }
         guard clipDuration + 1e-9 >= windowSeconds else {
             throw .invalid("windowSeconds", String(format: "%.3g s is longer than the clip (%.3g s); use a shorter window",
                                                    windowSeconds, clipDuration))
@@ -276,14 +282,17 @@ public enum Reconstructor {
                                                    stoppingRule: options.stoppingRule ? .paper : nil, recordTrace: true)
                 let start = scaled.scale(theta)
                 let result: MinimizationResult?
+                let safeguarded = options.restartMargin.map {
+                    AnyOptimizer(RestartOnIncrease(local: AnyOptimizer(optimizer), margin: $0))
+                } ?? AnyOptimizer(optimizer)
                 if let hopping = options.basinHopping {
-                    let method = BasinHopping(local: AnyOptimizer(optimizer), localIterations: hopping.localIterations,
+                    let method = BasinHopping(local: safeguarded, localIterations: hopping.localIterations,
                                               stepSize: hopping.hopSize / options.parameterScale,
                                               temperature: hopping.temperature * max(initialLoss, .leastNormalMagnitude),
                                               seed: hopping.seed &+ UInt64(w))
                     result = try? minimize(scaled, from: start, using: method, options: settings)
                 } else {
-                    result = try? minimize(scaled, from: start, using: AnyOptimizer(optimizer), options: settings)
+                    result = try? minimize(scaled, from: start, using: safeguarded, options: settings)
                 }
                 if let result { record.optimizerSeconds = max(0, result.seconds - clock.seconds) }
                 if let result, result.value.isFinite, result.value <= initialLoss || !initialLoss.isFinite {

@@ -63,6 +63,9 @@ struct Reconstruct: ParsableCommand {
     @Flag(help: "End each window's search with the paper's stopping rule (stop once the loss exceeds the mean of the previous 5), as the paper's Table 4 runs Optimus; default: spend the whole budget.")
     var stoppingRule = false
 
+    @Option(parsing: .unconditional, help: "Restart the optimizer from the best point so far when an iterate's loss rises above the best by more than this fraction (a safeguard for methods without a line search; default: none).")
+    var restartOnIncrease: Double?
+
     @Flag(help: "Run the optimizer inside basin hopping (the paper's Table 4 \"Optimus + BasinHopping\"): local searches of --hop-iterations, then a random hop of every PD target.")
     var basinHopping = false
 
@@ -118,6 +121,9 @@ struct Reconstruct: ParsableCommand {
         guard known.contains(optimizer) else {
             throw ValidationError("optimizer: '\(optimizer)' is not valid; valid: \(known.joined(separator: ", "))")
         }
+        if let restartOnIncrease, !(restartOnIncrease >= 0 && restartOnIncrease.isFinite) {
+            throw ValidationError("restart-on-increase: \(restartOnIncrease) must be a finite number ≥ 0")
+        }
         guard hopIterations >= 1 else { throw ValidationError("hop-iterations: \(hopIterations) must be ≥ 1") }
         guard hopSize > 0, hopSize.isFinite else { throw ValidationError("hop-size: \(hopSize) must be a finite number > 0 (radians)") }
         guard hopTemperature > 0, hopTemperature.isFinite else {
@@ -165,6 +171,7 @@ struct Reconstruct: ParsableCommand {
         options.warmStartControls = warmStartControls
         options.parameterScale = effectiveParameterScale
         options.stoppingRule = stoppingRule
+        options.restartMargin = restartOnIncrease
         if basinHopping {
             var hopping = ReconstructionOptions.BasinHoppingSettings()
             hopping.localIterations = hopIterations

@@ -316,7 +316,8 @@ struct CLI {
                                    (["--keyframe-interval", "0.001", "--iterations", "0"], "keyframeInterval"),
                                    (["--basin-hopping", "--hop-iterations", "0"], "hop-iterations"),
                                    (["--basin-hopping", "--hop-size", "nan"], "hop-size"),
-                                   (["--basin-hopping", "--hop-temperature", "-1"], "hop-temperature")] {
+                                   (["--basin-hopping", "--hop-temperature", "-1"], "hop-temperature"),
+                                   (["--restart-on-increase", "-0.5"], "restart-on-increase")] {
             let bad = try CLI.run(["reconstruct", "--clip", "run"] + arguments)
             #expect(bad.status == 64 && bad.stderr.contains(field), "\(arguments): \(bad.stderr)")
         }

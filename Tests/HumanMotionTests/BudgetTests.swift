@@ -110,7 +110,7 @@ import HumanoidTestSupport
         #expect(a.windows.map(\.finalLoss) != c.windows.map(\.finalLoss))
     }
 
-    @Test func invalidBasinHoppingSettingsNameTheirField() {
+    @Test func invalidOperatingModeSettingsNameTheirField() {
         for (field, change) in [("basinHopping.localIterations", { (h: inout ReconstructionOptions.BasinHoppingSettings) in h.localIterations = 0 }),
                                 ("basinHopping.hopSize", { $0.hopSize = .nan }),
                                 ("basinHopping.temperature", { $0.temperature = 0 })] {
@@ -123,6 +123,13 @@ import HumanoidTestSupport
             } throws: { error in
                 "\(error)".contains(field)
             }
+        }
+        var options = ReconstructionOptions()
+        options.restartMargin = -1
+        #expect {
+            try options.validate(clipDuration: 1)
+        } throws: { error in
+            "\(error)".contains("restartMargin")
         }
     }
 }

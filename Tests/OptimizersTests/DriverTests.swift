@@ -217,3 +217,52 @@ import Testing
         #expect(again.value == global.value && again.x == global.x)
     }
 }
+
+@Suite struct RestartOnIncreaseTests {
+    let quadratic = Quadratic(a: [1, 100], c: [0, 0])
+
+    /// Where the method's values never rise above the margin, the wrapper changes nothing: the same iterates, values
+    /// and evaluation counts.
+    @Test func transparentWhileTheMethodDescends() throws {
+        let options = MinimizationOptions(maxIterations: 60, recordTrace: true, recordIterates: true)
+        let plain = try minimize(quadratic, from: [1, 1], using: GradientDescent(learningRate: 0.0199), options: options)
+        let guarded = try minimize(quadratic, from: [1, 1],
+                                   using: RestartOnIncrease(local: GradientDescent(learningRate: 0.0199), margin: 0.25),
+                                   options: options)
+        #expect(guarded.trace == plain.trace)
+        #expect(guarded.functionEvaluations == plain.functionEvaluations)
+    }
+
+    /// A step that overshoots (gradient descent past 2/L on the stiff coordinate: f grows by 1.21 per step once that
+    /// coordinate dominates) is undone: no recorded iterate is worse than (1 + margin) × the best so far, a restart
+    /// costs no evaluation, and the run ends at the best point the plain method ever reached instead of diverging.
+    @Test func overshootIsUndoneWithoutExtraEvaluations() throws {
+        let options = MinimizationOptions(maxIterations: 80, recordTrace: true)
+        let method = GradientDescent(learningRate: 0.021)
+        let plain = try minimize(quadratic, from: [1, 0.01], using: method, options: options)
+        let guarded = try minimize(quadratic, from: [1, 0.01], using: RestartOnIncrease(local: method, margin: 0.25),
+                                   options: options)
+        let trace = try #require(guarded.trace), plainTrace = try #require(plain.trace)
+        #expect(plainTrace.last!.value > 10 * plainTrace.map(\.value).min()!, "the plain run should diverge")
+        var best = Double.infinity
+        for entry in trace {
+            #expect(entry.value <= 1.25 * best || best == .infinity, "iteration \(entry.iteration): \(entry.value)")
+            best = min(best, entry.value)
+        }
+        #expect(guarded.functionEvaluations == guarded.iterations + 1)
+        #expect(guarded.value == plainTrace.map(\.value).min())
+    }
+
+    /// A step into a region where the objective is not finite ends the plain run; the wrapper restarts from the best
+    /// point and runs to its budget with a finite result.
+    @Test func nonFiniteStepRestartsInsteadOfStopping() throws {
+        let walled = NaNOutside(base: quadratic, radius: 2)
+        let method = GradientDescent(learningRate: 0.021)
+        let plain = try minimize(walled, from: [1, 0.01], using: method, options: .init(maxIterations: 200))
+        let guarded = try minimize(walled, from: [1, 0.01], using: RestartOnIncrease(local: method, margin: 0.25),
+                                   options: .init(maxIterations: 200))
+        #expect(plain.termination == .nonFiniteObjective)
+        #expect(guarded.termination == .iterationLimit)
+        #expect(guarded.value.isFinite && guarded.value <= plain.value)
+    }
+}
