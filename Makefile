@@ -2,6 +2,10 @@
 #   make demo   build (release) and run the main job
 #   make test   build and run the whole test suite
 SWIFT ?= swift
+# One OpenBLAS kernel family on every machine (unless the caller sets another): the bit-for-bit tests (golden traces,
+# resumed training, reconstructions) hold only with the same BLAS kernels, and some machines' environments set
+# none, so the project sets it.
+export OPENBLAS_CORETYPE ?= Haswell
 
 .PHONY: help deps demo test build release bench mpi-check evaluate evaluate-quick reconstruction clean
 
