@@ -5,21 +5,29 @@ import Testing
 @testable import HumanMotion
 import HumanoidTestSupport
 
+/// The first `seconds` of walk (observation seed 3) reconstructed in 0.25 s windows with `optimizer`.
+func reconstructWalkStart(seconds: Double, optimizer: any Optimizer = LBFGS(),
+                          _ configure: (inout ReconstructionOptions) -> Void) throws -> ReconstructionResult {
+    let walk = try TestData.clip("walk")
+    let frames = walk.times.indices.filter { walk.times[$0] <= seconds + 1e-9 }
+    let clip = MotionClip(name: "walk-start", loops: false, times: frames.map { walk.times[$0] },
+                          poses: frames.map { walk.poses[$0] })
+    let observed = ObservedClip(clip: clip, humanoid: TestData.humanoid, seed: 3)
+    var options = ReconstructionOptions()
+    options.windowSeconds = 0.25
+    options.strideSeconds = 0.25
+    configure(&options)
+    return try Reconstructor.run(observed, simulator: Simulator(humanoid: TestData.humanoid), optimizer: optimizer,
+                                 optimizerName: optimizer.name, options: options)
+}
+
 @Suite struct ReconstructionBudgetTests {
     /// The first 0.6 s of walk in 0.25 s windows, with a budget of `evaluations` per window.
     static func reconstruct(evaluations: Int?, iterations: Int) throws -> ReconstructionResult {
-        let walk = try TestData.clip("walk")
-        let frames = walk.times.indices.filter { walk.times[$0] <= 0.6 + 1e-9 }
-        let clip = MotionClip(name: "walk-start", loops: false, times: frames.map { walk.times[$0] },
-                              poses: frames.map { walk.poses[$0] })
-        let observed = ObservedClip(clip: clip, humanoid: TestData.humanoid, seed: 3)
-        var options = ReconstructionOptions()
-        options.windowSeconds = 0.25
-        options.strideSeconds = 0.25
-        options.iterations = iterations
-        options.maxEvaluations = evaluations
-        return try Reconstructor.run(observed, simulator: Simulator(humanoid: TestData.humanoid), optimizer: LBFGS(),
-                                     optimizerName: "lbfgs", options: options)
+        try reconstructWalkStart(seconds: 0.6) { options in
+            options.iterations = iterations
+            options.maxEvaluations = evaluations
+        }
     }
 
     /// Each window spends at most its budget (plus the evaluation of its start), and its trace of best losses starts
@@ -47,20 +55,13 @@ import HumanoidTestSupport
 }
 
 @Suite struct ReconstructionOperatingModeTests {
+    /// The first 0.3 s of walk: one window, at most 14 iterations.
     static func reconstruct(_ configure: (inout ReconstructionOptions) -> Void,
                             optimizer: any Optimizer = LBFGS()) throws -> ReconstructionResult {
-        let walk = try TestData.clip("walk")
-        let frames = walk.times.indices.filter { walk.times[$0] <= 0.3 + 1e-9 }
-        let clip = MotionClip(name: "walk-start", loops: false, times: frames.map { walk.times[$0] },
-                              poses: frames.map { walk.poses[$0] })
-        let observed = ObservedClip(clip: clip, humanoid: TestData.humanoid, seed: 3)
-        var options = ReconstructionOptions()
-        options.windowSeconds = 0.25
-        options.strideSeconds = 0.25
-        options.iterations = 14
-        configure(&options)
-        return try Reconstructor.run(observed, simulator: Simulator(humanoid: TestData.humanoid), optimizer: optimizer,
-                                     optimizerName: optimizer.name, options: options)
+        try reconstructWalkStart(seconds: 0.3, optimizer: optimizer) { options in
+            options.iterations = 14
+            configure(&options)
+        }
     }
 
     /// The stopping rule only cuts a window's search short: with plain gradient descent at a step that overshoots
