@@ -9,6 +9,7 @@ Usage: python3 scripts/reconstruction_budget.py [--binary .build/release/optimus
                                                 [--clips walk,dance_a,run,jump] [--jobs 2] [--reuse]
 --reuse keeps a run whose result.json records the same clip, solver, seed, budget, checkpoint and physics."""
 import argparse
+import functools
 import json
 import math
 import os
@@ -98,8 +99,11 @@ if table4_clips and "optimus-walking" in solvers:
     solvers["mode-lbfgs-2x"] = Solver("L-BFGS", "lbfgs", budget=2 * args.evaluations, figure=False)
 
 
+figure_solvers = {k: solver for k, solver in solvers.items() if solver.figure}  # the main table and figures
+
+
 def clips_of(key):
-    return clips if solvers[key].figure else table4_clips
+    return clips if key in figure_solvers else table4_clips
 
 
 def folder(clip, key, seed):
@@ -173,7 +177,7 @@ colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 def figure(clip):
     width, height, left, right, top, bottom = 860, 380, 60, 370, 30, 45
     curves = {k: [statistics.fmean(v) for v in zip(*[curve(results[(clip, k, s)], args.evaluations) for s in seeds])]
-              for k in solvers if solvers[k].figure}
+              for k in figure_solvers}
     low = min(min(c) for c in curves.values())
     low = math.floor(low * 4) / 4 if low < 0 else -0.25
     def x(e):
@@ -217,18 +221,22 @@ def window_decades(result):
 
 def ms_per_step(rs):
     """The optimizer's own time per iteration (ms): time outside the objective's evaluations over iterations."""
-    own = [w["optimizerSeconds"] for r in rs for w in r["windows"] if w.get("optimizerSeconds") is not None]
-    steps = [w["iterations"] for r in rs for w in r["windows"] if w.get("optimizerSeconds") is not None]
-    return 1000 * sum(own) / sum(steps) if own and sum(steps) else float("nan")
+    timed = [w for r in rs for w in r["windows"] if w.get("optimizerSeconds") is not None]
+    steps = sum(w["iterations"] for w in timed)
+    return 1000 * sum(w["optimizerSeconds"] for w in timed) / steps if steps else float("nan")
+
+
+@functools.cache
+def checkpoint_parameters(path):
+    text = subprocess.run([args.binary, "checkpoint", "inspect", str(root / path)],
+                          capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"parameters\s+(\d+)", text).group(1))
 
 
 def parameter_count(extra):
     if "--checkpoint" not in extra:
         return "–"
-    text = subprocess.run([args.binary, "checkpoint", "inspect", str(root / extra[extra.index("--checkpoint") + 1])],
-                          capture_output=True, text=True, check=True).stdout
-    count = int(re.search(r"parameters\s+(\d+)", text).group(1))
-    return f"{count:,}"
+    return f"{checkpoint_parameters(extra[extra.index('--checkpoint') + 1]):,}"
 
 
 def training_summary(run_name):
@@ -315,9 +323,7 @@ for clip in clips:
     lines.append(f"| {clip} | observation (no physics) | "
                  + " | ".join(f"{statistics.fmean([o[k] for o in observation]):.1f}" for k, _ in metrics)
                  + " | – | – | – |")
-    for k, solver in solvers.items():
-        if not solver.figure:
-            continue
+    for k, solver in figure_solvers.items():
         label = solver.label
         rs = [results[(clip, k, s)] for s in seeds]
         lines.append(f"| {clip} | {label} | "
@@ -327,9 +333,7 @@ for clip in clips:
 lines += ["", "Per seed, MPJPE-G (mm):", "", "| clip | solver | " + " | ".join(f"seed {s}" for s in seeds) + " |",
           "|---|---|" + "---:|" * len(seeds)]
 for clip in clips:
-    for k, solver in solvers.items():
-        if not solver.figure:
-            continue
+    for k, solver in figure_solvers.items():
         label = solver.label
         lines.append(f"| {clip} | {label} | "
                      + " | ".join(f"{results[(clip, k, s)]['metrics']['mpjpeG']:.0f}" for s in seeds) + " |")

@@ -280,20 +280,19 @@ public enum Reconstructor {
                 let settings = MinimizationOptions(maxIterations: options.iterations,
                                                    maxEvaluations: options.maxEvaluations, gradientTolerance: 1e-10,
                                                    stoppingRule: options.stoppingRule ? .paper : nil, recordTrace: true)
-                let start = scaled.scale(theta)
-                let result: MinimizationResult?
-                let safeguarded = options.restartMargin.map {
-                    AnyOptimizer(RestartOnIncrease(local: AnyOptimizer(optimizer), margin: $0))
-                } ?? AnyOptimizer(optimizer)
-                if let hopping = options.basinHopping {
-                    let method = BasinHopping(local: safeguarded, localIterations: hopping.localIterations,
-                                              stepSize: hopping.hopSize / options.parameterScale,
-                                              temperature: hopping.temperature * max(initialLoss, .leastNormalMagnitude),
-                                              seed: hopping.seed &+ UInt64(w))
-                    result = try? minimize(scaled, from: start, using: method, options: settings)
-                } else {
-                    result = try? minimize(scaled, from: start, using: safeguarded, options: settings)
+                // The optimizer, inside the restart safeguard and then basin hopping when they are asked for.
+                var method = AnyOptimizer(optimizer)
+                if let margin = options.restartMargin {
+                    method = AnyOptimizer(RestartOnIncrease(local: method, margin: margin))
                 }
+                if let hopping = options.basinHopping {
+                    method = AnyOptimizer(BasinHopping(
+                        local: method, localIterations: hopping.localIterations,
+                        stepSize: hopping.hopSize / options.parameterScale,
+                        temperature: hopping.temperature * max(initialLoss, .leastNormalMagnitude),
+                        seed: hopping.seed &+ UInt64(w)))
+                }
+                let result = try? minimize(scaled, from: scaled.scale(theta), using: method, options: settings)
                 if let result { record.optimizerSeconds = max(0, result.seconds - clock.seconds) }
                 if let result, result.value.isFinite, result.value <= initialLoss || !initialLoss.isFinite {
                     theta = scaled.unscale(result.x)
@@ -364,19 +363,16 @@ struct TimedObjective<Base: Objective>: Objective {
     let base: Base
     let clock: EvaluationClock
     var dimension: Int { base.dimension }
-    func value(at x: [Double]) -> Double {
-        let t0 = ContinuousClock.now
-        defer { clock.add(ContinuousClock.now - t0) }
-        return base.value(at: x)
-    }
+    func value(at x: [Double]) -> Double { timed { base.value(at: x) } }
     func valueAndGradient(at x: [Double], gradient: inout [Double]) -> Double {
-        let t0 = ContinuousClock.now
-        defer { clock.add(ContinuousClock.now - t0) }
-        return base.valueAndGradient(at: x, gradient: &gradient)
+        timed { base.valueAndGradient(at: x, gradient: &gradient) }
     }
     func hessianVectorProduct(at x: [Double], direction v: [Double]) -> [Double] {
+        timed { base.hessianVectorProduct(at: x, direction: v) }
+    }
+    private func timed<T>(_ body: () -> T) -> T {
         let t0 = ContinuousClock.now
         defer { clock.add(ContinuousClock.now - t0) }
-        return base.hessianVectorProduct(at: x, direction: v)
+        return body()
     }
 }
