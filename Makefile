@@ -7,7 +7,7 @@ SWIFT ?= swift
 # none, so the project sets it.
 export OPENBLAS_CORETYPE ?= Haswell
 
-.PHONY: help deps demo test build release bench mpi-check evaluate evaluate-quick reconstruction clean
+.PHONY: help deps demo test build release bench mpi-check evaluate evaluate-quick reconstruction ledger checkpoints-readme clean
 
 help:
 	@echo "swift-optimus: make TARGET"
@@ -16,6 +16,7 @@ help:
 	@echo "  evaluate        the paper's Section 5.1 benchmark, report and README results (about 10 min on 2 cores)"
 	@echo "  evaluate-quick  a few small problems end to end, in seconds"
 	@echo "  reconstruction  the motion reconstruction tables and figures in results/reconstruction (reuses finished runs)"
+	@echo "  ledger          training/README.md and checkpoints/README.md from the runs' files (checks every shipped θ's lineage)"
 	@echo "  bench           speed benchmarks (the Benchmarks/ package) beside scipy"
 	@echo "  mpi-check       the MPI meta-trainer against the single-process one (installs OpenMPI)"
 	@echo "  release, build  the release tool (.build/release/optimus), the debug build with tests"
@@ -45,6 +46,15 @@ evaluate-quick: release
 # results/reconstruction/README.md; resumable: runs whose result.json still matches are reused.
 reconstruction: release
 	python3 scripts/reconstruction_results.py --seeds 0,1,2 --reuse
+
+# The training ledger (every run; each shipped checkpoint's chain of runs, checked on the weights' bytes) and the shipped
+# checkpoints' README, from the runs' own files.
+ledger: checkpoints-readme
+
+checkpoints-readme:
+	python3 scripts/training_ledger.py >/dev/null
+	python3 scripts/checkpoints_readme.py training/adafactor-mlp-secant training/optimus-small-secant-lr3e-4 \
+	    --heldout checkpoints/heldout.json --note checkpoints/notes.md
 
 build: deps
 	$(SWIFT) build --build-tests
