@@ -109,9 +109,16 @@ func antitheticTruncation<Problem: InnerProblem>(
             p.positive = s
             p.negative = s
         }, segment: { p, first, count, ends in
+            // The segment's steps are p.innerStep − count … p.innerStep − 1 of a trajectory of p.length.
+            let weighting = c.lossWeighting, firstStep = p.innerStep - count
             for t in first..<(first + count) {
                 lp[t] = problem.step(sp, state: &p.positive)
                 lm[t] = problem.step(sm, state: &p.negative)
+                if weighting != .uniform {
+                    let w = weighting.weight(step: firstStep + (t - first), length: p.length)
+                    lp[t] *= w
+                    lm[t] *= w
+                }
                 mask[t] = true
             }
             done[first + count - 1] = ends

@@ -54,15 +54,19 @@ public struct PESConfiguration: Codable, Equatable, Sendable {
     /// means, so every existing configuration keeps its perturbations bit for bit) or `ziggurat` (about 10× faster
     /// to draw, other numbers: opt-in).
     public var perturbation: PerturbationGenerator = .boxMuller
+    /// How the ES estimators weigh the steps of a trajectory in the meta-loss (``LossWeighting``): `uniform` (the
+    /// default, and what a file without the field means) or `linear` (late steps count more).
+    public var lossWeighting: LossWeighting = .uniform
 
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
         case particles, truncationLength, sigma, schedule, initialOffset, learningRate, gradientClip, gradientNormClip
-        case persistent, seed, threads, perturbation
+        case persistent, seed, threads, perturbation, lossWeighting
     }
 
-    /// Every field is required except `perturbation` (added later; missing means ``PerturbationGenerator/boxMuller``).
+    /// Every field is required except `perturbation` and `lossWeighting` (added later; missing means
+    /// ``PerturbationGenerator/boxMuller`` and ``LossWeighting/uniform``).
     /// `TrainingConfiguration.decode(_:)` (TrainingRuns) fills missing fields with their defaults before this runs.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -78,6 +82,7 @@ public struct PESConfiguration: Codable, Equatable, Sendable {
         seed = try c.decode(UInt64.self, forKey: .seed)
         threads = try c.decode(Int.self, forKey: .threads)
         perturbation = try c.decodeIfPresent(PerturbationGenerator.self, forKey: .perturbation) ?? .boxMuller
+        lossWeighting = try c.decodeIfPresent(LossWeighting.self, forKey: .lossWeighting) ?? .uniform
     }
 
     public func validate() throws(MetaTrainingError) {

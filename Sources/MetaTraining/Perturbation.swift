@@ -18,6 +18,32 @@ public enum PerturbationGenerator: String, Codable, CaseIterable, Equatable, Sen
     public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }
 
+/// How the antithetic ES estimators (PES, truncated ES) weigh the inner steps of a trajectory in the meta-loss.
+///
+/// The meta-loss of a trajectory of T steps is Σ_t w_t·ℓ_t / T with ℓ_t the normalized loss at step t
+/// (``MetaLossNormalizer``); the weights have mean 1 over the trajectory, so a run's reported losses stay in decades.
+public enum LossWeighting: String, Codable, CaseIterable, Equatable, Sendable {
+    /// w_t = 1: the mean loss over the trajectory (learned_optimization's meta-loss, and every run made before the
+    /// choice existed). It rewards early progress as much as the value reached at the end.
+    case uniform
+    /// w_t = 2(t + 1)/(T + 1), t = 0…T−1: the last step weighs about twice the mean and the first almost nothing, for
+    /// tasks where what counts is the value at the end of a fixed budget (a reconstruction window's best loss after
+    /// its 50 evaluations), not the area under the curve. t counts steps as the truncation schedule does: a
+    /// particle's first trajectory begins at its stagger offset.
+    case linear
+
+    /// The weight of step `t` (0-based) of a trajectory of `length` steps.
+    @inlinable public func weight(step t: Int, length: Int) -> Double {
+        switch self {
+        case .uniform: return 1
+        case .linear: return 2 * Double(t + 1) / Double(max(length, 1) + 1)
+        }
+    }
+
+    /// The valid configuration values, for error messages.
+    public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
+}
+
 /// The 256-layer ziggurat for the standard normal (Marsaglia & Tsang 2000, with the layer index and the position
 /// taken from disjoint bits of one draw, as Doornik 2005 advises).
 ///

@@ -53,6 +53,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Its hyperparameters, shared by all estimators, are under `pes`. Old configurations without this field keep
     /// working: `pes.persistent = false` means `truncated-es`. `pes.perturbation` chooses how the ES estimators draw
     /// ε: `box-muller` (default; what a file without it means) or `ziggurat` (``PerturbationGenerator``).
+    /// `pes.lossWeighting` how they weigh a trajectory's steps: `uniform` (default) or `linear` (``LossWeighting``).
     public var estimator: MetaGradientEstimatorKind = .pes
     public var pes = PESConfiguration()
     public var outerSteps: Int = 500
@@ -97,6 +98,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         if !pes.persistent && estimator != .pes && estimator != .truncatedES {
             throw .invalid("pes.persistent", "false means estimator truncated-es, which contradicts estimator "
                 + "'\(estimator.rawValue)'; remove pes.persistent")
+        }
+        guard pes.lossWeighting == .uniform || [.pes, .truncatedES].contains(resolvedEstimator) else {
+            throw .invalid("pes.lossWeighting", "'\(pes.lossWeighting.rawValue)' needs estimator pes or truncated-es "
+                + "(the \(resolvedEstimator.rawValue) estimator weighs every step alike); use uniform")
         }
         guard outerSteps >= 1 else { throw .invalid("outerSteps", "must be ≥ 1") }
         guard checkpointEvery >= 1 else { throw .invalid("checkpointEvery", "must be ≥ 1") }
@@ -153,6 +158,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         if let value = (given["pes"] as? [String: Any])?["perturbation"] {
             guard let name = value as? String, PerturbationGenerator(rawValue: name) != nil else {
                 throw MetaTrainingError.invalid("pes.perturbation", "'\(value)' is not valid; valid: \(PerturbationGenerator.names)")
+            }
+        }
+        if let value = (given["pes"] as? [String: Any])?["lossWeighting"] {
+            guard let name = value as? String, LossWeighting(rawValue: name) != nil else {
+                throw MetaTrainingError.invalid("pes.lossWeighting", "'\(value)' is not valid; valid: \(LossWeighting.names)")
             }
         }
         let defaults = try JSONSerialization.jsonObject(with: JSONEncoder().encode(TrainingConfiguration()))
