@@ -79,7 +79,8 @@ extension EvaluationReport {
             "vs \(Self.displayName(b)): \(c.profileDominates[b]! ? "at or above at every τ" : "below somewhere")"
                 + String(format: " (strictly above at %.0f%% of breakpoints)", 100 * c.profileStrictlyAbove[b]!)
         }.joined(separator: "; ")
-        s += ". ρ(1): " + c.rhoAtOne.sorted { $0.value > $1.value }
+        // Ties in ρ(1) go by solver name: a dictionary's order changes from process to process.
+        s += ". ρ(1): " + c.rhoAtOne.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             .map { "\(Self.displayName($0.key)) \(String(format: "%.2f", $0.value))" }.joined(separator: ", ") + ".\n"
         func factorLine(_ number: Int, _ names: [String], _ factor: Double) -> String {
             let present = names.filter { c.fractionAtPaperFactor[$0] != nil }

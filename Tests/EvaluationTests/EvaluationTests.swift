@@ -319,6 +319,16 @@ import Testing
         #expect(c.profileDominates["adam"] == false)  // Adam is better on Rosenbrock
         let report = try String(contentsOf: dir.appendingPathComponent("report.md"), encoding: .utf8)
         #expect(report.contains("**met**") && report.contains("**not met**"))
+        // The ρ(1) list: by value, ties by name (it was in the dictionary's order, which changes between processes).
+        let line = try #require(report.split(separator: "\n").first { $0.contains("ρ(1): ") })
+        let entries = line.components(separatedBy: "ρ(1): ")[1].dropLast().components(separatedBy: ", ").map { entry in
+            let parts = entry.split(separator: " ")
+            return (name: parts.dropLast().joined(separator: " ").lowercased(), value: Double(parts.last!)!)
+        }
+        #expect(entries.count == c.rhoAtOne.count)
+        for (a, b) in zip(entries, entries.dropFirst()) {
+            #expect(a.value > b.value || (a.value == b.value && a.name < b.name), "\(line)")
+        }
     }
 }
 
