@@ -231,6 +231,14 @@ if not args.no_budget_study:
     budget = ["#" + line if line.startswith("#") else line for line in budget]
     budget = [re.sub(r"\]\(([^)/]+\.(svg|png))\)", r"](budget/\1)", line) for line in budget]
     lines += [""] + budget + ["", "The runs of this section, with their commands: `budget/README.md`."]
+    # The same budget on ten observation seeds: the walking Optimus against L-BFGS (the reconstruction issue's item 2),
+    # in ten-seeds/. Three seeds cannot separate two solvers a few millimetres apart (a reconstruction is chaotic).
+    subprocess.run([sys.executable, str(root / "scripts/reconstruction_seeds.py"), "--binary", args.binary,
+                    "--seeds", "0-9", "--jobs", str(args.jobs), "--output", str(out / "ten-seeds")]
+                   + (["--reuse"] if args.reuse else []), check=True)
+    ten = (out / "ten-seeds/README.md").read_text().rstrip().splitlines()
+    ten = ["#" + line if line.startswith("#") else line for line in ten]
+    lines += [""] + ten + ["", "The runs of this section: `ten-seeds/`."]
 lines += ["", "Commands (one per run; `--output` as in the folders above):", ""]
 lines += [f"- `optimus reconstruct --clip {c} --optimizer {solvers[o][0]} --seed {s} "
           + "".join(a + " " for a in solvers[o][1]) + f"--output results/reconstruction/{folder(c, o, s)}`"

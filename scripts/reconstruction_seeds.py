@@ -6,7 +6,7 @@ this runs ten. Writes OUTPUT/README.md (MPJPE-G per seed, mean, median, and each
 each run's metrics in OUTPUT/CLIP-KEY-seedS/result.json.
 
 Usage: python3 scripts/reconstruction_seeds.py [--seeds 0-9] [--clips walk,dance_a] [--evaluations 50]
-           [--candidate KEY=CHECKPOINT[:OPTIMIZER][:EXTRA ARGS]]... [--output results/reconstruction/seeds]
+           [--candidate KEY=CHECKPOINT[:OPTIMIZER][:EXTRA ARGS]]... [--output results/reconstruction/ten-seeds]
            [--jobs 2] [--reuse]
 Without --candidate: the shipped walking Optimus. KEY names the row; OPTIMIZER defaults to optimus; the parameter
 scale is 0.01 (the walking runs' training scale) unless EXTRA ARGS set another. --reuse keeps a run whose result.json
@@ -28,7 +28,7 @@ parser.add_argument("--seeds", default="0-9", help="a range A-B or a comma-separ
 parser.add_argument("--clips", default="walk,dance_a")
 parser.add_argument("--evaluations", type=int, default=50)
 parser.add_argument("--candidate", action="append", default=[])
-parser.add_argument("--output", default=str(root / "results/reconstruction/seeds"))
+parser.add_argument("--output", default=str(root / "results/reconstruction/ten-seeds"))
 parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
 parser.add_argument("--reuse", action="store_true")
 args = parser.parse_args()
