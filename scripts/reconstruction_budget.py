@@ -248,6 +248,22 @@ def training_summary(run_name):
             f"(step {best['step']})" if best else "not started")
 
 
+def walking_training():
+    """The shipped walking θ's motion training: the runs of its lineage on the motion family (training/lineage.json),
+    with their outer steps and CPU hours up to the θ handed on."""
+    lineage = json.loads((root / "training/lineage.json").read_text())
+    parts, hours = [], 0.0
+    for stage in lineage.get("checkpoints/optimus-motion-walking.safetensors", []):
+        folder = root / "training" / stage["run"]
+        if json.loads((folder / "config.json").read_text()).get("taskFamily") != "motion":
+            continue
+        rows = [json.loads(l) for l in (folder / "metrics.jsonl").read_text().splitlines() if l.strip()]
+        at = [r for r in rows if r["step"] <= stage["step"]][-1]
+        hours += at.get("trainingCPUSeconds", at["cpuSeconds"]) / 3600
+        parts.append(f"`{stage['run']}` to step {stage['step']}")
+    return f"{' then '.join(parts)}, {hours:.2f} CPU h" if parts else "–"
+
+
 def table4():
     if not (ablation_runs or modes):
         return []
@@ -282,7 +298,7 @@ def table4():
             if key in ablation_runs:
                 lines.append(row(key, label, f" {training_summary(ablation_runs[key])} |"))
         lines.append(row("optimus-walking", "Optimus (shipped walking θ, fine-tuned from the benchmark θ)",
-                         f" {training_summary('optimus-small-motion-walking')} |"))
+                         f" {walking_training()} |"))
         lines.append(row("lbfgs", "L-BFGS", " – |"))
         lines.append("")
     if modes:

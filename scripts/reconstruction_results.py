@@ -175,8 +175,9 @@ if walking_checkpoint.exists():
     provenance = reconstruction_runs.provenance(walking_checkpoint)
     lines += ["`checkpoints/optimus-motion-walking.safetensors` is the benchmark-trained Optimus meta-trained further with "
               "PES on 0.5 s reconstruction windows of the five walking clips `walker/*` only, with the current physics "
-              "(the ledger run `training/optimus-small-motion-walking`, its curve against CPU time there): θ from outer "
-              f"step {provenance.get('outerSteps', '?')}, validation meta-loss "
+              "(the ledger runs `training/optimus-small-motion-walking`, then `training/optimus-small-motion-walking-late` "
+              "with the meta-loss weighted towards each window's last steps; curves against CPU time there): θ from outer "
+              f"step {provenance.get('outerSteps', '?')} of the second run, validation meta-loss "
               f"{float(provenance.get('validationLoss', 'nan')):.3f} (16 held-out walking windows). walk is in its "
               "domain (another walking clip), dance_a is not.", ""]
 lines += [

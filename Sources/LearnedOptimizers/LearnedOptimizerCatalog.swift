@@ -163,8 +163,9 @@ public enum LearnedOptimizerCatalog {
 
     /// File names of the shipped checkpoints meta-trained on physics reconstruction windows (`optimus reconstruct`
     /// uses them by default; an optimizer without one uses its benchmark checkpoint). Optimus's is the one trained on
-    /// walking windows with the current physics (`training/optimus-small-motion-walking`), which reconstructs better
-    /// than the earlier `optimus-motion.safetensors` on both held-out clips (`results/reconstruction`).
+    /// walking windows with the current physics (`training/optimus-small-motion-walking`, then
+    /// `training/optimus-small-motion-walking-late`), which reconstructs better than the earlier
+    /// `optimus-motion.safetensors` on both held-out clips (`results/reconstruction`).
     public static let shippedMotionFiles = [
         "optimus": "optimus-motion-walking.safetensors",
     ]
