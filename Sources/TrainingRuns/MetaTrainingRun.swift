@@ -220,7 +220,8 @@ public enum MetaTrainingRun {
             if writer && config.validation.every > 0 && state.outerStep % config.validation.every == 0 {
                 let before = cpuSeconds()
                 validation = validationLoss(model, theta: state.theta, family: tasks, tasks: validationTasks,
-                                            steps: config.validation.steps, normalizer: config.normalizer)
+                                            steps: config.validation.steps, normalizer: config.normalizer,
+                                            score: config.validation.score)
                 validationCPU += cpuSeconds() - before
             }
             let cpuNow = cpuSeconds()

@@ -38,6 +38,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         public var seed: UInt64 = 9_999
         /// Inner steps per validation run (the paper trains with 50-step unrolls).
         public var steps: Int = 50
+        /// What a validation run scores (``ValidationScore``): `mean` (the mean meta-loss over its steps, default) or
+        /// `best` (the meta-loss of the best value it found, what a solver that keeps its best point delivers).
+        public var score: ValidationScore = .mean
         public init() {}
     }
 
@@ -158,6 +161,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         if let value = (given["pes"] as? [String: Any])?["perturbation"] {
             guard let name = value as? String, PerturbationGenerator(rawValue: name) != nil else {
                 throw MetaTrainingError.invalid("pes.perturbation", "'\(value)' is not valid; valid: \(PerturbationGenerator.names)")
+            }
+        }
+        if let value = (given["validation"] as? [String: Any])?["score"] {
+            guard let name = value as? String, ValidationScore(rawValue: name) != nil else {
+                throw MetaTrainingError.invalid("validation.score", "'\(value)' is not valid; valid: \(ValidationScore.names)")
             }
         }
         if let value = (given["pes"] as? [String: Any])?["lossWeighting"] {

@@ -211,4 +211,48 @@ enum MotionTestData {
             try MetaTrainingRun.heldOutLoss(configuration: config, checkpoint: checkpoint, tasks: 0, seed: 1, steps: 4)
         }
     }
+
+    /// With `validation.score: best` the number is, per task, the meta-loss of the lowest value among the evaluated
+    /// iterates (recomputed here), averaged over the tasks; it is never above the mean score.
+    @Test func bestScoreIsTheMetaLossOfTheBestValue() throws {
+        var config = ExtendRunTests.config(steps: 1)
+        config.validation.score = .best
+        let checkpoint = LearnedOptimizerCatalog.untrained(name: "adafactor-mlp", preset: "reference", seed: 3)!
+        let steps = 12
+        let best = try MetaTrainingRun.heldOutLoss(configuration: config, checkpoint: checkpoint, tasks: 3, seed: 11,
+                                                   steps: steps)
+        config.validation.score = .mean
+        let mean = try MetaTrainingRun.heldOutLoss(configuration: config, checkpoint: checkpoint, tasks: 3, seed: 11,
+                                                   steps: steps)
+        var g = Xoshiro256StarStar(seed: 11)
+        let model = try checkpoint.model(AdafactorMLP.self)
+        let optimizer = model.optimizer(theta: try checkpoint.parameters(for: model), horizon: steps)
+        var total = 0.0
+        for _ in 0..<3 {
+            let (objective, x0) = config.tasks.sample(using: &g).build()
+            var state = optimizer.makeState(start: x0)
+            let f0 = objective.value(at: x0)
+            var lowest = Double.infinity
+            for _ in 0..<steps {
+                let (f, gradient) = objective.valueAndGradient(at: state.point)
+                lowest = min(lowest, f)
+                _ = optimizer.update(&state, value: f, gradient: gradient)
+            }
+            total += config.normalizer.loss(value: lowest, start: f0, fStar: objective.fStar)
+        }
+        #expect(abs(best - total / 3) < 1e-12, "\(best) vs \(total / 3)")
+        #expect(best < mean)
+    }
+
+    @Test func scoreIsOptionalAndValidated() throws {
+        func decode(_ json: String) throws -> TrainingConfiguration { try TrainingConfiguration.decode(Data(json.utf8)) }
+        #expect(try decode("{}").validation.score == .mean)
+        #expect(try decode(#"{"validation": {"score": "best"}}"#).validation.score == .best)
+        do {
+            _ = try decode(#"{"validation": {"score": "final"}}"#)
+            Issue.record("accepted validation.score 'final'")
+        } catch {
+            #expect("\(error)" == "validation.score: 'final' is not valid; valid: mean, best")
+        }
+    }
 }
