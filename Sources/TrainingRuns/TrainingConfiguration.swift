@@ -147,32 +147,20 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
             }
             estimator = kind
         }
-        if let value = (given["model"] as? [String: Any])?["curvaturePrior"] {
-            guard let name = value as? String, Optimus.CurvaturePrior(rawValue: name) != nil else {
-                throw MetaTrainingError.invalid("model.curvaturePrior", "'\(value)' is not valid; valid: "
-                    + Optimus.CurvaturePrior.names)
+        // Enumerated fields: a name outside the enumeration is an error naming the field and the valid values.
+        func checkName<E: RawRepresentable & CaseIterable>(_ section: String, _ field: String, _: E.Type) throws
+        where E.RawValue == String {
+            guard let value = (given[section] as? [String: Any])?[field] else { return }
+            guard let name = value as? String, E(rawValue: name) != nil else {
+                let valid = E.allCases.map(\.rawValue).joined(separator: ", ")
+                throw MetaTrainingError.invalid("\(section).\(field)", "'\(value)' is not valid; valid: \(valid)")
             }
         }
-        if let value = (given["model"] as? [String: Any])?["stepScale"] {
-            guard let name = value as? String, StepScale(rawValue: name) != nil else {
-                throw MetaTrainingError.invalid("model.stepScale", "'\(value)' is not valid; valid: \(StepScale.names)")
-            }
-        }
-        if let value = (given["pes"] as? [String: Any])?["perturbation"] {
-            guard let name = value as? String, PerturbationGenerator(rawValue: name) != nil else {
-                throw MetaTrainingError.invalid("pes.perturbation", "'\(value)' is not valid; valid: \(PerturbationGenerator.names)")
-            }
-        }
-        if let value = (given["validation"] as? [String: Any])?["score"] {
-            guard let name = value as? String, ValidationScore(rawValue: name) != nil else {
-                throw MetaTrainingError.invalid("validation.score", "'\(value)' is not valid; valid: \(ValidationScore.names)")
-            }
-        }
-        if let value = (given["pes"] as? [String: Any])?["lossWeighting"] {
-            guard let name = value as? String, LossWeighting(rawValue: name) != nil else {
-                throw MetaTrainingError.invalid("pes.lossWeighting", "'\(value)' is not valid; valid: \(LossWeighting.names)")
-            }
-        }
+        try checkName("model", "curvaturePrior", Optimus.CurvaturePrior.self)
+        try checkName("model", "stepScale", StepScale.self)
+        try checkName("pes", "perturbation", PerturbationGenerator.self)
+        try checkName("pes", "lossWeighting", LossWeighting.self)
+        try checkName("validation", "score", ValidationScore.self)
         let defaults = try JSONSerialization.jsonObject(with: JSONEncoder().encode(TrainingConfiguration()))
         let merged = try merge(given, into: defaults, path: "")
         var c = try JSONDecoder().decode(TrainingConfiguration.self, from: JSONSerialization.data(withJSONObject: merged))
