@@ -8,13 +8,10 @@ output of `optimus heldout --json` on the shipped files.
 """
 import argparse
 import hashlib
-import importlib.util
 import json
 import pathlib
 
-_spec = importlib.util.spec_from_file_location("training_ledger", pathlib.Path(__file__).with_name("training_ledger.py"))
-ledger = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ledger)
+import training_ledger as ledger
 
 
 def main():

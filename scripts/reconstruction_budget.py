@@ -20,6 +20,7 @@ import subprocess
 import sys
 
 import reconstruction_runs
+import training_ledger
 
 root = pathlib.Path(__file__).resolve().parent.parent
 parser = argparse.ArgumentParser()
@@ -134,18 +135,8 @@ def command(clip, key, seed):
 
 
 def run(clip, key, seed):
-    target = folder(clip, key, seed)
-    arguments = command(clip, key, seed)
-    full = [args.binary] + reconstruction_runs.absolute(arguments, root) + ["--output", str(target), "--json"]
-    print(" ".join(arguments), file=sys.stderr, flush=True)
-    result = json.loads(subprocess.run(full, check=True, capture_output=True, text=True,
-                                       env=reconstruction_runs.environment()).stdout)
-    for picture in ["filmstrip.svg", "filmstrip.png"]:
-        (target / picture).unlink(missing_ok=True)
-    # The keypoints are what the metrics were computed from; the folder keeps the metrics, windows and traces.
-    result.pop("keypoints", None)
-    (target / "result.json").write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
-    return result
+    # The folder keeps the metrics, windows and traces (the loss-vs-evaluations figures read the traces).
+    return reconstruction_runs.reconstruct_into(args.binary, root, command(clip, key, seed), folder(clip, key, seed))
 
 
 jobs = [(c, k, s) for s in seeds for k in solvers for c in clips_of(k)]
@@ -249,19 +240,12 @@ def training_summary(run_name):
 
 
 def walking_training():
-    """The shipped walking θ's motion training: the runs of its lineage on the motion family (training/lineage.json),
-    with their outer steps and CPU hours up to the θ handed on."""
-    lineage = json.loads((root / "training/lineage.json").read_text())
-    parts, hours = [], 0.0
-    for stage in lineage.get("checkpoints/optimus-motion-walking.safetensors", []):
-        folder = root / "training" / stage["run"]
-        if json.loads((folder / "config.json").read_text()).get("taskFamily") != "motion":
-            continue
-        rows = [json.loads(l) for l in (folder / "metrics.jsonl").read_text().splitlines() if l.strip()]
-        at = [r for r in rows if r["step"] <= stage["step"]][-1]
-        hours += at.get("trainingCPUSeconds", at["cpuSeconds"]) / 3600
-        parts.append(f"`{stage['run']}` to step {stage['step']}")
-    return f"{' then '.join(parts)}, {hours:.2f} CPU h" if parts else "–"
+    """The shipped walking θ's motion training: the motion-family runs of its lineage (training/lineage.json, checked
+    by the ledger), with their outer steps and CPU hours up to the θ handed on."""
+    stages = [s for s in training_ledger.lineage(root / "training").get("checkpoints/optimus-motion-walking.safetensors", [])
+              if s["family"] == "motion"]
+    return (" then ".join(f"`{s['run']}` to step {s['step']}" for s in stages)
+            + f", {sum(s['cpu'] for s in stages):.2f} CPU h") if stages else "–"
 
 
 def table4():

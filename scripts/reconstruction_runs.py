@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 
 
@@ -54,3 +55,19 @@ def run_jobs(jobs, reusable, run, workers):
         futures = {job: pool.submit(run, *job) for job in jobs if job not in results}
         results.update({job: f.result() for job, f in futures.items()})
     return results, reused, time.time() - started
+
+
+def reconstruct_into(binary, root, arguments, target, keep_traces=True):
+    """Runs `BINARY ARGUMENTS --output TARGET --json` (the repository's checkpoint paths made absolute) and keeps in
+    TARGET its result.json without the keypoints (what the metrics were computed from), without the filmstrips, and
+    without the windows' traces unless `keep_traces`; returns that result."""
+    print(" ".join(arguments), file=sys.stderr, flush=True)
+    full = [binary] + absolute(arguments, root) + ["--output", str(target), "--json"]
+    result = json.loads(subprocess.run(full, check=True, capture_output=True, text=True, env=environment()).stdout)
+    for picture in ["filmstrip.svg", "filmstrip.png"]:
+        (target / picture).unlink(missing_ok=True)
+    result.pop("keypoints", None)
+    if not keep_traces:
+        result["windows"] = [{k: v for k, v in w.items() if k != "trace"} for w in result["windows"]]
+    (target / "result.json").write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
+    return result

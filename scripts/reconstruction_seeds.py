@@ -16,7 +16,6 @@ import json
 import os
 import pathlib
 import statistics
-import subprocess
 import sys
 
 import reconstruction_runs
@@ -93,18 +92,8 @@ def reusable(clip, key, seed):
 
 
 def run(clip, key, seed):
-    target = folder(clip, key, seed)
-    arguments = command(clip, key, seed)
-    print(" ".join(arguments), file=sys.stderr, flush=True)
-    full = [args.binary] + reconstruction_runs.absolute(arguments, root) + ["--output", str(target), "--json"]
-    result = json.loads(subprocess.run(full, check=True, capture_output=True, text=True,
-                                       env=reconstruction_runs.environment()).stdout)
-    for picture in ["filmstrip.svg", "filmstrip.png"]:
-        (target / picture).unlink(missing_ok=True)
-    result.pop("keypoints", None)
-    result["windows"] = [{k: v for k, v in w.items() if k != "trace"} for w in result["windows"]]
-    (target / "result.json").write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
-    return result
+    return reconstruction_runs.reconstruct_into(args.binary, root, command(clip, key, seed), folder(clip, key, seed),
+                                                keep_traces=False)
 
 
 jobs = [(clip, key, seed) for clip in clips for key in solvers for seed in seeds]

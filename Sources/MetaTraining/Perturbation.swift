@@ -13,9 +13,6 @@ public enum PerturbationGenerator: String, Codable, CaseIterable, Equatable, Sen
     /// (8 bits pick the layer, 1 the sign, 53 the position), a `log` or `exp` only in the rest. About 10× faster
     /// than Box–Muller; exact in distribution. Opt-in: it changes the perturbations, hence the trajectory of θ.
     case ziggurat
-
-    /// The valid configuration values, for error messages.
-    public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }
 
 /// How the antithetic ES estimators (PES, truncated ES) weigh the inner steps of a trajectory in the meta-loss.
@@ -39,9 +36,6 @@ public enum LossWeighting: String, Codable, CaseIterable, Equatable, Sendable {
         case .linear: return 2 * Double(t + 1) / Double(max(length, 1) + 1)
         }
     }
-
-    /// The valid configuration values, for error messages.
-    public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }
 
 /// The 256-layer ziggurat for the standard normal (Marsaglia & Tsang 2000, with the layer index and the position

@@ -74,7 +74,4 @@ public enum ValidationScore: String, Codable, CaseIterable, Equatable, Sendable 
     /// The normalized meta-loss of the best value the run evaluated: what a caller that keeps the best point gets
     /// after the budget (a reconstruction window after its 50 evaluations).
     case best
-
-    /// The valid configuration values, for error messages.
-    public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }
